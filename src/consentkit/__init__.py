@@ -1,0 +1,52 @@
+"""Collect, sign, enforce and prove visitors' cookie consent, on the server.
+
+The public API is what ``__all__`` lists; everything else is private.
+"""
+
+from __future__ import annotations
+
+from consentkit.catalogue import Catalogue as Catalogue
+from consentkit.catalogue import CookieRule as CookieRule
+from consentkit.catalogue import ExpiryPolicy as ExpiryPolicy
+from consentkit.catalogue import Purpose as Purpose
+from consentkit.catalogue import Vendor as Vendor
+from consentkit.consent import Action as Action
+from consentkit.consent import Consent as Consent
+from consentkit.durations import Duration as Duration
+from consentkit.exceptions import ChoiceError as ChoiceError
+from consentkit.exceptions import ConfigurationError as ConfigurationError
+from consentkit.exceptions import ConsentKitError as ConsentKitError
+from consentkit.exceptions import ExpiredToken as ExpiredToken
+from consentkit.exceptions import InvalidToken as InvalidToken
+from consentkit.exceptions import LedgerError as LedgerError
+from consentkit.exceptions import StaleConsent as StaleConsent
+from consentkit.exceptions import TCFDecodeError as TCFDecodeError
+from consentkit.exceptions import TCFEncodeError as TCFEncodeError
+from consentkit.exceptions import TCFError as TCFError
+from consentkit.exceptions import TokenError as TokenError
+from consentkit.tokens import TokenSigner as TokenSigner
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Action",
+    "Catalogue",
+    "ChoiceError",
+    "ConfigurationError",
+    "Consent",
+    "ConsentKitError",
+    "CookieRule",
+    "Duration",
+    "ExpiredToken",
+    "ExpiryPolicy",
+    "InvalidToken",
+    "LedgerError",
+    "Purpose",
+    "StaleConsent",
+    "TCFDecodeError",
+    "TCFEncodeError",
+    "TCFError",
+    "TokenError",
+    "TokenSigner",
+    "Vendor",
+]

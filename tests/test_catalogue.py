@@ -1,0 +1,324 @@
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from consentkit import Catalogue, ConfigurationError
+from tests.helpers import EXAMPLE_CATALOGUE
+
+
+def problems_of(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigurationError) as info:
+        Catalogue.model_validate(data)
+    return info.value.problems
+
+
+class TestExampleCatalogue:
+    def test_ten_rows_of_the_reference_table(self, catalogue: Catalogue) -> None:
+        """The reference policy's ten cookie rows are there, in its order and words."""
+        rows = [
+            (rule.label or rule.name, catalogue.duration_text(rule, "fr"), rule.vendor)
+            for rule in catalogue.cookies[:10]
+        ]
+        assert rows == [
+            ("_ga", "13 mois (24 mois par défaut)", "google-analytics"),
+            ("_gid", "24 heures", "google-analytics"),
+            ("_gat_UA-XXXXXXXX-X", "1 minute", "google-analytics"),
+            ("_gat_UA-XXXXXXXX-X", "2 minute", "google-analytics"),
+            ("didomi_token", "6 mois", "didomi"),
+            ("euconsent-v2", "6 mois", "didomi"),
+            ("rc::a", "(-)", "google-recaptcha"),
+            ("rc::b", "(-)", "google-recaptcha"),
+            ("rc::c", "(-)", "google-recaptcha"),
+            ("sb_wiz.zpc", "(-)", "google-recaptcha"),
+        ]
+
+    def test_french_descriptions_as_written(self, catalogue: Catalogue) -> None:
+        """Descriptions are the policy's own sentences."""
+        ga = catalogue.rule_for("_ga")
+        assert ga is not None
+        assert ga.description["fr"] == (
+            "Permet de suivre la navigation de l'internaute et de collecter des données "
+            "sur son activité en attribuant un identifiant unique."
+        )
+
+    def test_purposes(self, catalogue: Catalogue) -> None:
+        """Three strictly necessary purposes and one optional, audience measurement."""
+        assert catalogue.essential_purposes == {"consent-storage", "security", "reviews"}
+        assert catalogue.optional_purposes == ("audience",)
+
+    def test_only_google_analytics_needs_a_choice(self, catalogue: Catalogue) -> None:
+        """reCaptcha and the consent platform serve essential purposes only."""
+        assert catalogue.optional_vendors == ("google-analytics",)
+        assert catalogue.essential_vendors == {"google-recaptcha", "didomi"}
+
+    def test_google_analytics_transfer(self, catalogue: Catalogue) -> None:
+        """GA data may go to the US under standard contractual clauses (policy, section 7)."""
+        ga = catalogue.vendor("google-analytics")
+        assert ga is not None
+        assert (ga.country, ga.transfer_safeguard) == ("US", "standard-contractual-clauses")
+
+    def test_every_text_in_both_languages(self, catalogue: Catalogue) -> None:
+        """French is the default, English is declared: every text has both."""
+        assert catalogue.all_languages == ("fr", "en")
+        for purpose in catalogue.purposes:
+            assert purpose.name.keys() == purpose.description.keys() == {"fr", "en"}
+
+    def test_json_and_toml_are_the_same(self, tmp_path: Path, example_data: dict[str, Any]) -> None:
+        """A catalogue reads the same from JSON as from TOML."""
+        path = tmp_path / "catalogue.json"
+        path.write_text(json.dumps(example_data), "utf-8")
+        assert Catalogue.from_file(path) == Catalogue.from_file(EXAMPLE_CATALOGUE)
+
+
+class TestRuleFor:
+    @pytest.mark.parametrize(
+        ("name", "rule"),
+        [
+            pytest.param("_ga", "_ga", id="exact"),
+            pytest.param("_ga_ABC123", "_ga_*", id="ga4-container-glob"),
+            pytest.param("_gat_UA-12345678-1", "_gat_UA-*", id="gat-glob"),
+            pytest.param("_gid", "_gid", id="gid"),
+            pytest.param("_gat", None, id="not-the-glob-prefix"),
+            pytest.param("session", None, id="undeclared"),
+            pytest.param("_GA", None, id="names-are-case-sensitive"),
+        ],
+    )
+    def test_matches(self, catalogue: Catalogue, name: str, rule: str | None) -> None:
+        """Exact names and globs find their rule; anything else finds none."""
+        found = catalogue.rule_for(name)
+        assert (found.name if found else None) == rule
+
+    def test_storage_kinds_are_separate(self, catalogue: Catalogue) -> None:
+        """A localStorage rule doesn't govern a cookie of the same name."""
+        assert catalogue.rule_for("rc::a") is None
+        assert catalogue.rule_for("rc::a", "localStorage") is not None
+
+    def test_exact_beats_glob_and_longer_glob_wins(self, data: dict[str, Any]) -> None:
+        """The most specific rule decides: an exact name, else the glob with most literal text."""
+        ga = "google-analytics"
+        desc = {"fr": "x", "en": "x"}
+        data["cookies"] = [
+            {"name": "_g*", "vendor": ga, "duration": "1 minute", "description": desc},
+            {"name": "_ga_*", "vendor": ga, "duration": "2 minutes", "description": desc},
+            {"name": "_ga_KEEP", "vendor": ga, "duration": "3 minutes", "description": desc},
+        ]
+        catalogue = Catalogue.model_validate(data)
+        assert [catalogue.rule_for(n).name for n in ("_gx", "_ga_X", "_ga_KEEP")] == [  # type: ignore[union-attr]
+            "_g*",
+            "_ga_*",
+            "_ga_KEEP",
+        ]
+
+    def test_purposes_default_to_the_vendors(self, catalogue: Catalogue) -> None:
+        """A rule without purposes needs its vendor's."""
+        rule = catalogue.rule_for("_ga")
+        assert rule is not None
+        assert catalogue.purposes_of(rule) == {"audience"}
+
+
+class TestValidation:
+    def test_all_problems_at_once_each_with_its_place(self, data: dict[str, Any]) -> None:
+        """One error lists every problem, each naming where it is."""
+        data["purposes"].append(dict(data["purposes"][0]))
+        data["vendors"][0]["purposes"] = ["audience", "ads"]
+        data["cookies"][1]["vendor"] = "matomo"
+        data["cookies"][0]["duration"] = {"fr": "13 lunes", "en": "13 months"}
+        del data["purposes"][3]["name"]["fr"]
+        assert sorted(problems_of(data)) == sorted(
+            [
+                "cookies[0] (_ga).duration: can't read a duration from '13 lunes': write an "
+                "amount and a unit ('13 months', '24 heures', '1 minute'), 'session', or '(-)' "
+                "when unknown",
+                "purposes[4] (consent-storage): duplicate id, first used by purposes[0]",
+                "vendors[0] (google-analytics).purposes: unknown purpose 'ads'",
+                "cookies[1] (_gid).vendor: unknown vendor 'matomo'",
+                "purposes[3] (audience).name: no text in the default language 'fr'",
+            ]
+        )
+
+    def test_missing_declared_language(self, data: dict[str, Any]) -> None:
+        """A declared language must have every text too."""
+        del data["cookies"][1]["description"]["en"]
+        assert problems_of(data) == [
+            "cookies[1] (_gid).description: no text in a declared language 'en'"
+        ]
+
+    def test_unknown_setting(self, data: dict[str, Any]) -> None:
+        """A misspelt setting is an error, not silently ignored."""
+        data["vendors"][0]["privacy_url"] = "https://example.com"
+        assert problems_of(data) == [
+            "vendors[0] (google-analytics).privacy_url: unknown setting (check its spelling)"
+        ]
+
+    def test_rule_purpose_outside_its_vendors(self, data: dict[str, Any]) -> None:
+        """A cookie can't serve a purpose its vendor doesn't declare."""
+        data["cookies"][0]["purposes"] = ["audience", "security"]
+        assert problems_of(data) == [
+            "cookies[0] (_ga).purposes: "
+            "'security' is not one of vendor 'google-analytics''s purposes"
+        ]
+
+    def test_repeated_rows_must_agree(self, data: dict[str, Any]) -> None:
+        """The same cookie listed twice with another vendor is ambiguous."""
+        data["cookies"][3]["vendor"] = "google-recaptcha"
+        assert problems_of(data) == [
+            "cookies[3] (_gat_UA-*): same cookie as cookies[2] but another vendor or purposes; "
+            "a cookie's decision must be unambiguous"
+        ]
+
+    def test_glob_matching_everything(self, data: dict[str, Any]) -> None:
+        """A rule that would govern every cookie is refused."""
+        data["cookies"][0]["name"] = "*"
+        assert problems_of(data) == [
+            "cookies[0] (*).name: '*' would match every name; name the cookie or its prefix"
+        ]
+
+    def test_transfer_outside_the_eea_needs_a_safeguard(self, data: dict[str, Any]) -> None:
+        """GDPR chapter V: a US vendor must name the transfer's safeguard."""
+        del data["vendors"][0]["transfer_safeguard"]
+        assert problems_of(data) == [
+            "vendors[0] (google-analytics).transfer_safeguard: US is outside the EEA; name the "
+            "safeguard for the transfer (e.g. 'standard-contractual-clauses')"
+        ]
+
+    def test_expiry_must_be_a_date(self, data: dict[str, Any]) -> None:
+        """A consent can't last "a session": it expires at a date."""
+        data["expiry"]["accept"] = "session"
+        assert problems_of(data) == [
+            "expiry.accept: a consent must expire at a fixed date, not after 'session'"
+        ]
+
+    def test_bad_cookie_name(self, data: dict[str, Any]) -> None:
+        """A cookie name with characters no browser sends is refused."""
+        data["cookies"][0]["name"] = "my cookie"
+        assert problems_of(data) == [
+            "cookies[0] (my cookie).name: 'my cookie' has characters a cookie name can't have"
+        ]
+
+    def test_bad_slug(self, data: dict[str, Any]) -> None:
+        """Ids are lower-case slugs."""
+        data["purposes"][3]["id"] = "Audience Measurement"
+        problems = problems_of(data)
+        assert (
+            "purposes[3] (Audience Measurement).id: 'Audience Measurement' is not valid here"
+            in problems
+        )
+
+    def test_constructor_raises_configuration_error_too(self, data: dict[str, Any]) -> None:
+        """Catalogue(**data) validates exactly like model_validate."""
+        data["revision"] = ""
+        with pytest.raises(ConfigurationError, match="revision"):
+            Catalogue(**data)
+
+    def test_not_a_mapping(self) -> None:
+        """A list is not a catalogue."""
+        with pytest.raises(ConfigurationError, match="not list"):
+            Catalogue.model_validate([])
+
+    def test_frozen(self, catalogue: Catalogue) -> None:
+        """Nothing changes a catalogue once it is validated."""
+        with pytest.raises(ValidationError):
+            catalogue.revision = "other"  # type: ignore[misc]
+
+    @given(
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+            lambda children: (
+                st.lists(children, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "id",
+                            "name",
+                            "purposes",
+                            "vendors",
+                            "cookies",
+                            "revision",
+                            "vendor",
+                            "duration",
+                            "en",
+                        ]
+                    ),
+                    children,
+                    max_size=4,
+                )
+            ),
+            max_leaves=12,
+        )
+    )
+    def test_garbage_raises_only_configuration_error(self, garbage: object) -> None:
+        """Any parsed-JSON-like value either validates or raises ConfigurationError."""
+        with contextlib.suppress(ConfigurationError):
+            Catalogue.model_validate(garbage)
+
+
+class TestFromFile:
+    def test_names_the_file(self, tmp_path: Path, data: dict[str, Any]) -> None:
+        """Problems in a file say which file."""
+        data["cookies"][0]["vendor"] = "nobody"
+        path = tmp_path / "site.json"
+        path.write_text(json.dumps(data), "utf-8")
+        with pytest.raises(ConfigurationError) as info:
+            Catalogue.from_file(path)
+        assert info.value.source == str(path)
+        assert str(path) in str(info.value)
+
+    def test_toml_syntax_error_names_the_line(self, tmp_path: Path) -> None:
+        """A TOML syntax error says where it is."""
+        path = tmp_path / "site.toml"
+        path.write_text('revision = "1"\n[[purposes]\n', "utf-8")
+        with pytest.raises(ConfigurationError, match=r"not valid TOML.*line 2"):
+            Catalogue.from_file(path)
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing file is a configuration error, not an OSError."""
+        with pytest.raises(ConfigurationError, match="can't read"):
+            Catalogue.from_file(tmp_path / "nope.toml")
+
+    def test_unknown_extension(self, tmp_path: Path) -> None:
+        """Only .toml and .json are read."""
+        path = tmp_path / "site.yaml"
+        path.write_text("revision: 1", "utf-8")
+        with pytest.raises(ConfigurationError, match=r"\.toml or \.json"):
+            Catalogue.from_file(path)
+
+
+class TestFingerprint:
+    def test_changes_with_optional_vendors(
+        self, data: dict[str, Any], catalogue: Catalogue
+    ) -> None:
+        """Adding a vendor that needs a choice changes the fingerprint."""
+        data["vendors"].append(
+            {
+                "id": "matomo",
+                "name": "Matomo",
+                "purposes": ["audience"],
+                "privacy_policy": "https://matomo.org/privacy-policy/",
+                "country": "FR",
+            }
+        )
+        assert Catalogue.model_validate(data).fingerprint != catalogue.fingerprint
+
+    def test_ignores_order_and_essential_changes(
+        self, data: dict[str, Any], catalogue: Catalogue
+    ) -> None:
+        """Reordering, or adding an always-granted vendor, keeps visitors' tokens readable."""
+        data["vendors"].reverse()
+        data["vendors"].append(
+            {
+                "id": "cdn",
+                "name": "CDN",
+                "purposes": ["security"],
+                "privacy_policy": "https://cdn.example/privacy",
+                "country": "DE",
+            }
+        )
+        assert Catalogue.model_validate(data).fingerprint == catalogue.fingerprint

@@ -1,0 +1,25 @@
+from __future__ import annotations
+import __future__
+
+import types
+
+import consentkit
+
+
+def test_all_names_are_exported_and_sorted() -> None:
+    """__all__ lists every public name of the package, alphabetically."""
+    public = [
+        name
+        for name, value in vars(consentkit).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType | __future__._Feature)
+    ]
+    assert sorted(public, key=str.casefold) == consentkit.__all__
+
+
+def test_every_error_is_a_consentkit_error() -> None:
+    """One root catches everything consentkit raises on purpose."""
+    for name in consentkit.__all__:
+        value = getattr(consentkit, name)
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, consentkit.ConsentKitError), name
