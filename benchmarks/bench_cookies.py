@@ -7,16 +7,13 @@ figures do not.
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
 from http.cookies import SimpleCookie
+
+from _timing import per_call_ns
 
 from consentkit.cookies import get_cookie, parse_cookie_header
 
 CONSENT_COOKIE = "consentkit"
-REPEATS = 15
-TARGET_NS_PER_REPEAT = 20_000_000
 
 
 def realistic_header() -> str:
@@ -42,26 +39,6 @@ def realistic_header() -> str:
         ("lang", "fr"),
     ]
     return "; ".join(f"{name}={value}" for name, value in pairs)
-
-
-def per_call_ns(func: Callable[[], object]) -> float:
-    """Return the median time of one call, in nanoseconds, after a warm-up."""
-    number = 1
-    while True:  # warm-up, and find a loop count that makes each repeat ~20 ms
-        start = time.perf_counter_ns()
-        for _ in range(number):
-            func()
-        if time.perf_counter_ns() - start >= TARGET_NS_PER_REPEAT // 4:
-            break
-        number *= 2
-    number *= 4
-    samples = []
-    for _ in range(REPEATS):
-        start = time.perf_counter_ns()
-        for _ in range(number):
-            func()
-        samples.append((time.perf_counter_ns() - start) / number)
-    return statistics.median(samples)
 
 
 def simple_cookie(header: str) -> SimpleCookie:

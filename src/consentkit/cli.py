@@ -1,0 +1,247 @@
+"""The ``consentkit`` command: check a catalogue, render its cookie table, handle keys and tokens.
+
+Exit codes: 0 when all is well, 1 when the command found a problem (an invalid
+catalogue, a token that isn't valid), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from consentkit.catalogue import Catalogue
+from consentkit.consent import Consent
+from consentkit.exceptions import ChoiceError, ConfigurationError, ExpiredToken, TokenError
+from consentkit.tokens import TokenSigner
+
+__all__ = ["main"]
+
+#: Read when no ``--key`` is given, so keys need not appear in the process list.
+KEY_ENV = "CONSENTKIT_SECRET_KEY"
+
+_HEADINGS = {
+    "fr": ("Description", "Cookie", "Durée", "Service"),
+    "en": ("Description", "Cookie", "Duration", "Service"),
+}
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args, out)
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=out)
+        return 1
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consentkit", description="Collect, sign, enforce and prove cookie consent."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="validate a catalogue and list every problem")
+    check.add_argument("catalogue", metavar="CATALOGUE", help="a .toml or .json catalogue")
+    check.set_defaults(run=_check)
+
+    cookies = commands.add_parser("cookies", help="print the policy's cookie table")
+    cookies.add_argument("catalogue", metavar="CATALOGUE")
+    cookies.add_argument("--lang", help="language of the texts (default: the catalogue's)")
+    cookies.add_argument("--format", choices=("md", "html"), default="md")
+    cookies.set_defaults(run=_cookies)
+
+    keygen = commands.add_parser("keygen", help="print a new random signing key")
+    keygen.add_argument(
+        "--ed25519", action="store_true", help="an Ed25519 key pair instead of an HMAC secret"
+    )
+    keygen.set_defaults(run=_keygen)
+
+    token = commands.add_parser("token", help="sign or inspect consent tokens")
+    token_commands = token.add_subparsers(required=True, metavar="ACTION")
+    inspect = token_commands.add_parser("inspect", help="verify a token and show its consent")
+    inspect.add_argument("token", metavar="TOKEN")
+    _key_options(inspect)
+    inspect.set_defaults(run=_inspect)
+    sign = token_commands.add_parser("sign", help="make a token for a choice")
+    _key_options(sign)
+    sign.add_argument(
+        "--action", choices=("accept_all", "refuse_all", "custom"), default="accept_all"
+    )
+    sign.add_argument("--purpose", action="append", default=[], help="a granted purpose (custom)")
+    sign.add_argument("--vendor", action="append", help="a granted vendor (custom)")
+    sign.set_defaults(run=_sign)
+    return parser
+
+
+def _key_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--catalogue", "-c", required=True, metavar="CATALOGUE")
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--key",
+        "-k",
+        action="append",
+        help=f"an HMAC secret key, oldest first; repeatable (default: ${KEY_ENV})",
+    )
+    keys.add_argument("--private-key", help="an Ed25519 private key (base64url or PEM file)")
+    keys.add_argument("--public-key", action="append", help="an Ed25519 public key; repeatable")
+
+
+def _signer(args: argparse.Namespace) -> TokenSigner:
+    if args.private_key:
+        return TokenSigner(private_key=_maybe_file(args.private_key))
+    if args.public_key:
+        return TokenSigner(public_keys=[_maybe_file(key) for key in args.public_key])
+    keys = args.key or ([os.environ[KEY_ENV]] if os.environ.get(KEY_ENV) else [])
+    if not keys:
+        raise ConfigurationError(f"give --key (or set {KEY_ENV}), --private-key or --public-key")
+    return TokenSigner(keys)
+
+
+def _maybe_file(value: str) -> str:
+    """A key given inline, or the path of a PEM file holding it."""
+    if os.path.isfile(value):
+        with open(value, encoding="ascii") as file:
+            return file.read()
+    return value
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    catalogue = Catalogue.from_file(args.catalogue)
+    print(
+        f"ok: {args.catalogue}, revision {catalogue.revision}: {len(catalogue.purposes)} "
+        f"purposes ({len(catalogue.optional_purposes)} optional), {len(catalogue.vendors)} "
+        f"vendors, {len(catalogue.cookies)} cookie rules, in {', '.join(catalogue.all_languages)}",
+        file=out,
+    )
+    return 0
+
+
+def _cookies(args: argparse.Namespace, out: TextIO) -> int:
+    catalogue = Catalogue.from_file(args.catalogue)
+    lang = args.lang or catalogue.default_language
+    if lang not in catalogue.all_languages:
+        raise ConfigurationError(
+            f"the catalogue has no {lang!r} texts; it has {', '.join(catalogue.all_languages)}"
+        )
+    rows = []
+    for rule in catalogue.cookies:
+        vendor = catalogue.vendor(rule.vendor)
+        rows.append(
+            (
+                catalogue.localize(rule.description, lang),
+                rule.label or rule.name,
+                catalogue.duration_text(rule, lang),
+                vendor.name if vendor else rule.vendor,
+            )
+        )
+    headings = _HEADINGS.get(lang, _HEADINGS["en"])
+    if args.format == "html":
+        print(_html_table(headings, rows), file=out)
+    else:
+        print(_markdown_table(headings, rows), file=out)
+    return 0
+
+
+def _markdown_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(headings), line(["---"] * len(headings)), *map(line, rows)])
+
+
+def _html_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headings)
+    body = "\n".join(
+        "    <tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return (
+        f"<table>\n  <thead>\n    <tr>{head}</tr>\n  </thead>\n"
+        f"  <tbody>\n{body}\n  </tbody>\n</table>"
+    )
+
+
+def _keygen(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.ed25519:
+        print(secrets.token_urlsafe(32), file=out)
+        return 0
+    private = Ed25519PrivateKey.generate()
+    raw_private = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    raw_public = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    print(f"private key (keep secret): {_b64(raw_private)}", file=out)
+    print(f"public key:                {_b64(raw_public)}", file=out)
+    return 0
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _sign(args: argparse.Namespace, out: TextIO) -> int:
+    catalogue = Catalogue.from_file(args.catalogue)
+    signer = _signer(args)
+    try:
+        consent = Consent.from_choice(
+            catalogue, args.action, purposes=args.purpose, vendors=args.vendor
+        )
+    except ChoiceError as exc:
+        print(f"error: {exc}", file=out)
+        return 1
+    print(signer.dumps(consent), file=out)
+    return 0
+
+
+def _inspect(args: argparse.Namespace, out: TextIO) -> int:
+    catalogue = Catalogue.from_file(args.catalogue)
+    signer = _signer(args)
+    try:
+        consent = signer.loads(args.token, catalogue)
+    except ExpiredToken as exc:
+        print(f"expired: {exc} (the visitor is asked again)", file=out)
+        return 1
+    except TokenError as exc:
+        print(f"{type(exc).__name__}: {exc} (treated as no consent)", file=out)
+        return 1
+    lang = catalogue.default_language
+    print("valid consent", file=out)
+    for label, value in (
+        ("id", consent.id),
+        ("action", consent.action.value),
+        ("decided at", f"{consent.decided_at:%Y-%m-%d %H:%M:%S} UTC"),
+        ("expires at", f"{consent.expires_at:%Y-%m-%d %H:%M:%S} UTC"),
+        ("revision", consent.revision),
+    ):
+        print(f"  {label:<11} {value}", file=out)
+    print("  purposes", file=out)
+    for purpose in catalogue.purposes:
+        state = "always" if purpose.essential else _yes_no(consent.allows_purpose(purpose.id))
+        print(f"    {state:<7} {purpose.id} ({catalogue.localize(purpose.name, lang)})", file=out)
+    print("  vendors", file=out)
+    for vendor in catalogue.vendors:
+        state = (
+            "always"
+            if vendor.id in catalogue.essential_vendors
+            else _yes_no(consent.allows_vendor(vendor.id))
+        )
+        print(f"    {state:<7} {vendor.id} ({vendor.name})", file=out)
+    return 0
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"

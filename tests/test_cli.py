@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consentkit import Catalogue, Consent, TokenSigner
+from consentkit.cli import main
+from tests.helpers import EXAMPLE_CATALOGUE, OTHER_SECRET, SECRET
+
+CAT = str(EXAMPLE_CATALOGUE)
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+class TestCheck:
+    def test_valid(self) -> None:
+        """A valid catalogue is summarised and exits 0."""
+        code, out = run("check", CAT)
+        assert code == 0
+        assert "revision 2026-11-01: 4 purposes (1 optional), 3 vendors, 11 cookie rules" in out
+
+    def test_lists_every_problem(self, tmp_path: Path, data: dict[str, Any]) -> None:
+        """Every problem is printed, and the exit code is 1."""
+        data["vendors"][0]["purposes"] = ["ads"]
+        data["cookies"][1]["vendor"] = "matomo"
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(data), "utf-8")
+        code, out = run("check", str(path))
+        assert code == 1
+        assert "2 problems in" in out
+        assert "vendors[0] (google-analytics).purposes: unknown purpose 'ads'" in out
+        assert "cookies[1] (_gid).vendor: unknown vendor 'matomo'" in out
+
+
+class TestCookies:
+    def test_french_markdown_table(self) -> None:
+        """The French table reads as the policy's "Liste des cookies"."""
+        code, out = run("cookies", CAT, "--lang", "fr")
+        lines = out.splitlines()
+        assert code == 0
+        assert lines[0] == "| Description | Cookie | Durée | Service |"
+        assert (
+            "| Génère un identifiant unique pour chaque visiteur du Site. | _gid | 24 heures "
+            "| Google Analytics |" in lines
+        )
+        assert "| Identifie les bots sur le site | rc::a | (-) | Google reCaptcha |" in lines
+
+    def test_english_html_is_escaped(self) -> None:
+        """The HTML table escapes texts and uses the English headings."""
+        code, out = run("cookies", CAT, "--lang", "en", "--format", "html")
+        assert code == 0
+        assert '<th scope="col">Duration</th>' in out
+        assert "<td>_ga_&lt;container-id&gt;</td>" in out
+        assert "<td>Follows the visitor&#x27;s browsing" in out
+
+    def test_unknown_language(self) -> None:
+        """Asking for a language the catalogue lacks is an error naming those it has."""
+        code, out = run("cookies", CAT, "--lang", "de")
+        assert code == 1
+        assert "it has fr, en" in out
+
+
+class TestKeygen:
+    def test_hmac_key_is_usable(self) -> None:
+        """keygen prints a fresh key TokenSigner accepts."""
+        first, second = run("keygen")[1].strip(), run("keygen")[1].strip()
+        assert first != second
+        TokenSigner([first])
+
+    def test_ed25519_pair(self, catalogue: Catalogue) -> None:
+        """keygen --ed25519 prints a key pair that signs and verifies."""
+        lines = run("keygen", "--ed25519")[1].splitlines()
+        private, public = (line.split()[-1] for line in lines)
+        token = TokenSigner(private_key=private).dumps(Consent.accept_all(catalogue))
+        assert TokenSigner(public_keys=[public]).loads(token, catalogue)
+
+
+class TestToken:
+    def test_sign_then_inspect(self) -> None:
+        """A signed custom choice inspects as valid, showing each purpose and vendor."""
+        keys = ("-c", CAT, "-k", SECRET)
+        code, token = run("token", "sign", *keys, "--action", "custom", "--purpose", "audience")
+        assert code == 0
+        code, out = run("token", "inspect", token.strip(), *keys)
+        assert code == 0
+        assert "valid consent" in out
+        assert "yes     audience (Mesure d'audience)" in out
+        assert "always  google-recaptcha (Google reCaptcha)" in out
+
+    def test_inspect_says_why_not(self) -> None:
+        """A token signed with another key is reported as such, exit 1."""
+        token = run("token", "sign", "-c", CAT, "-k", OTHER_SECRET)[1].strip()
+        code, out = run("token", "inspect", token, "-c", CAT, "-k", SECRET)
+        assert code == 1
+        assert "InvalidToken: bad signature: no known key signed this token" in out
+
+    def test_key_from_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The key may come from CONSENTKIT_SECRET_KEY instead of the command line."""
+        monkeypatch.setenv("CONSENTKIT_SECRET_KEY", SECRET)
+        token = run("token", "sign", "-c", CAT)[1].strip()
+        assert run("token", "inspect", token, "-c", CAT)[0] == 0
+
+    def test_no_key(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without any key, the command says what to give."""
+        monkeypatch.delenv("CONSENTKIT_SECRET_KEY", raising=False)
+        code, out = run("token", "sign", "-c", CAT)
+        assert code == 1
+        assert "give --key" in out
+
+    def test_unknown_purpose(self) -> None:
+        """A custom choice naming an unknown purpose is refused by name."""
+        code, out = run(
+            "token", "sign", "-c", CAT, "-k", SECRET, "--action", "custom", "--purpose", "ads"
+        )
+        assert code == 1
+        assert "unknown purposes: 'ads'" in out
+
+
+def test_python_dash_m() -> None:
+    """`python -m consentkit` runs the same command line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "consentkit", "check", CAT],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("ok: ")
+
+
+def test_usage_error_exits_2() -> None:
+    """A usage error is argparse's exit code 2."""
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
