@@ -24,6 +24,7 @@ from consentkit.exceptions import TCFDecodeError as TCFDecodeError
 from consentkit.exceptions import TCFEncodeError as TCFEncodeError
 from consentkit.exceptions import TCFError as TCFError
 from consentkit.exceptions import TokenError as TokenError
+from consentkit.gate import Gate as Gate
 from consentkit.tokens import TokenSigner as TokenSigner
 
 __version__ = "0.1.0.dev0"
@@ -39,6 +40,7 @@ __all__ = [
     "Duration",
     "ExpiredToken",
     "ExpiryPolicy",
+    "Gate",
     "InvalidToken",
     "LedgerError",
     "Purpose",

@@ -1,0 +1,91 @@
+"""How a site runs consentkit: one immutable object, validated when it is built."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from consentkit.catalogue import Catalogue
+from consentkit.exceptions import ConfigurationError
+from consentkit.tokens import TokenSigner
+
+__all__ = ["DEFAULT_COOKIE_NAME", "DEFAULT_MOUNT_PATH", "ConsentConfig"]
+
+DEFAULT_COOKIE_NAME = "consentkit"
+DEFAULT_MOUNT_PATH = "/_consentkit"
+#: Consent requests are a few ids; a larger body is refused before it is read.
+DEFAULT_MAX_BODY = 16 * 1024
+
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_MOUNT = re.compile(r"^(?:/[A-Za-z0-9._~-]+)+$")
+_DOMAIN = re.compile(r"^\.?(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentConfig:
+    """Everything the middleware needs, checked once at start-up.
+
+    :param catalogue: the site's catalogue, or the path of its TOML/JSON file.
+    :param secret_keys: HMAC keys, oldest to newest (see :class:`TokenSigner`).
+    :param signer: a ready :class:`TokenSigner` instead of ``secret_keys``
+        (for Ed25519 keys).
+    :param cookie_name: the consent cookie's name.
+    :param cookie_domain: its ``Domain``, to share consent across subdomains;
+        host-only when ``None``.
+    :param cookie_secure: send it with ``Secure``; turn off only for plain-http
+        development, or browsers will drop it on http.
+    :param mount_path: where the consent endpoints live.
+    :param strict: block cookies no catalogue rule declares, instead of letting them
+        through with a warning.
+    :param max_body: the largest consent request body read, in bytes.
+    :raises ConfigurationError: naming what is wrong.
+    """
+
+    catalogue: Catalogue
+    secret_keys: Sequence[str | bytes] = ()
+    signer: TokenSigner = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    cookie_name: str = DEFAULT_COOKIE_NAME
+    cookie_domain: str | None = None
+    cookie_secure: bool = True
+    mount_path: str = DEFAULT_MOUNT_PATH
+    strict: bool = False
+    max_body: int = DEFAULT_MAX_BODY
+
+    def __post_init__(self) -> None:
+        problems = []
+        catalogue: object = self.catalogue
+        if isinstance(catalogue, str | Path):
+            object.__setattr__(self, "catalogue", Catalogue.from_file(catalogue))
+        elif not isinstance(catalogue, Catalogue):
+            problems.append(
+                f"catalogue must be a Catalogue or a path, not {type(catalogue).__name__}"
+            )
+        if self.signer is None:
+            if isinstance(self.secret_keys, str | bytes):
+                object.__setattr__(self, "secret_keys", (self.secret_keys,))
+            object.__setattr__(self, "secret_keys", tuple(self.secret_keys))
+            if not self.secret_keys:
+                problems.append("secret_keys is empty: give at least one key, or a signer")
+            else:
+                object.__setattr__(self, "signer", TokenSigner(self.secret_keys))
+        elif self.secret_keys:
+            problems.append("give secret_keys or signer, not both")
+        elif not isinstance(self.signer, TokenSigner):
+            problems.append(f"signer must be a TokenSigner, not {type(self.signer).__name__}")
+        elif not self.signer.can_sign:
+            problems.append("signer has only public keys: the middleware must sign choices")
+        if not _TOKEN.match(self.cookie_name):
+            problems.append(f"cookie_name {self.cookie_name!r} is not a valid cookie name")
+        if self.cookie_domain is not None and not _DOMAIN.match(self.cookie_domain):
+            problems.append(f"cookie_domain {self.cookie_domain!r} is not a domain name")
+        if not _MOUNT.match(self.mount_path):
+            problems.append(
+                f"mount_path {self.mount_path!r} must look like '/_consentkit': "
+                "a path starting with '/', without a trailing '/'"
+            )
+        if self.max_body < 256:
+            problems.append(f"max_body {self.max_body} is too small for a consent request")
+        if problems:
+            raise ConfigurationError(problems)

@@ -1,0 +1,135 @@
+"""Header policy: which ``Set-Cookie`` headers go out, which cookies get deleted, ``Vary``.
+
+Pure functions over header lists of ``(name, value)`` text pairs; the WSGI and
+ASGI adapters translate their own header forms into these.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from consentkit.cookies import deletion_domains, expire_cookie, parse_set_cookie
+from consentkit.gate import Gate
+
+__all__ = [
+    "MAX_DELETION_DOMAINS",
+    "REWRITABLE_CONTENT_TYPES",
+    "add_vary_cookie",
+    "filter_set_cookies",
+    "is_rewritable",
+    "stale_cookie_deletions",
+]
+
+logger = logging.getLogger("consentkit")
+
+REWRITABLE_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
+#: Charsets the byte-level HTML rewriting can read: every ASCII-compatible one.
+_UNREADABLE_CHARSETS = ("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs2")
+#: Parent domains tried per stale cookie. ``a.b.shop.example.co.uk`` needs five; a
+#: forged Host with a hundred labels must not make a hundred headers.
+MAX_DELETION_DOMAINS = 6
+_NO_BODY_STATUSES = frozenset({204, 205, 304})
+
+
+def filter_set_cookies(headers: Sequence[tuple[str, str]], gate: Gate) -> list[tuple[str, str]]:
+    """The headers without the ``Set-Cookie`` of cookies the gate doesn't allow.
+
+    An app deleting a cookie is always let through: removing a tracker is what
+    consent asks for. A header that can't be parsed is left alone, since a
+    browser would ignore it too.
+    """
+    kept = []
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            cookie = parse_set_cookie(value)
+            if (
+                cookie is not None
+                and not _is_deletion(cookie.max_age, cookie.expires)
+                and not gate.allows_cookie(cookie.name)
+            ):
+                logger.debug("dropped Set-Cookie %r: no consent", cookie.name)
+                continue
+        kept.append((name, value))
+    return kept
+
+
+def _is_deletion(max_age: int | None, expires: str | None) -> bool:
+    if max_age is not None:
+        return max_age <= 0
+    if expires is None:
+        return False
+    try:
+        when = parsedate_to_datetime(expires)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when <= datetime.now(UTC)
+
+
+def stale_cookie_deletions(
+    names: Iterable[str], gate: Gate, host: str, *, keep: Iterable[str] = ()
+) -> list[str]:
+    """``Set-Cookie`` values that expire the tracker cookies the gate no longer allows.
+
+    Only cookies a catalogue rule declares are deleted: an unknown cookie's
+    path and domain can't be known, and it may be the site's own. A cookie
+    is deleted under the same name, path and domain it was set with, which the
+    browser doesn't tell us; so each is expired host-only and for each parent
+    domain of ``host`` (Google Analytics writes ``Domain=.example.com``), on
+    ``Path=/``, and on the rule's own domain and path when it names them.
+
+    :param keep: names never to delete (the consent cookie itself).
+    """
+    kept = set(keep)
+    deletions: list[str] = []
+    domains = deletion_domains(host)[:MAX_DELETION_DOMAINS]
+    for name in names:
+        if name in kept or gate.verdict(name) != "deny":
+            continue
+        rule = gate.catalogue.rule_for(name)
+        targets: dict[tuple[str | None, str], None] = dict.fromkeys((d, "/") for d in domains)
+        if rule is not None and (rule.domain or rule.path):
+            targets[(rule.domain, rule.path or "/")] = None
+        for domain, path in targets:
+            deletions.append(expire_cookie(name, domain=domain, path=path))
+    return deletions
+
+
+def is_rewritable(method: str, status: int, headers: Sequence[tuple[str, str]]) -> bool:
+    """Whether a response's body is HTML the rewriting may touch.
+
+    Bodies already compressed (any ``Content-Encoding`` but identity), non-HTML
+    types, ``HEAD`` responses and bodiless statuses pass through untouched.
+    """
+    if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
+        return False
+    content_type = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
+            return False
+        if lower == "content-type":
+            content_type = value.lower()
+    if content_type is None:
+        return False
+    media_type, _, params = content_type.partition(";")
+    if media_type.strip() not in REWRITABLE_CONTENT_TYPES:
+        return False
+    return not any(charset in params for charset in _UNREADABLE_CHARSETS)
+
+
+def add_vary_cookie(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Add ``Cookie`` to ``Vary``, so caches keep one copy per consent state."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            fields = [field.strip().lower() for field in value.split(",")]
+            if "cookie" in fields or "*" in fields:
+                return headers
+            headers[i] = (name, f"{value}, Cookie" if value.strip() else "Cookie")
+            return headers
+    headers.append(("Vary", "Cookie"))
+    return headers
