@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest demo demo-asgi demo-cli bench clean
+
+DEMO_DIR := examples/plus-que-pro
+DEMO_ADDR := 127.0.0.1:8000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +29,18 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The reference site behind consentkit, on http://127.0.0.1:8000 (Ctrl-C to stop).
 demo: $(STAMP)
-	$(BIN)/python examples/plus-que-pro/demo.py
+	@$(BIN)/python $(DEMO_DIR)/demo.py --intro
+	$(BIN)/gunicorn --chdir $(DEMO_DIR) --bind $(DEMO_ADDR) --workers 2 --access-logfile - wsgi_app:app
+
+demo-asgi: $(STAMP)
+	@$(BIN)/python $(DEMO_DIR)/demo.py --intro
+	$(BIN)/uvicorn --app-dir $(DEMO_DIR) --host 127.0.0.1 --port 8000 asgi_app:app
+
+# The catalogue, its cookie table and signed tokens, on the command line.
+demo-cli: $(STAMP)
+	$(BIN)/python $(DEMO_DIR)/demo.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -1,5 +1,6 @@
-"""What `make demo` shows until the middleware lands: the reference site's catalogue,
-its cookie table as the policy prints it, and a signed consent token, checked.
+"""`make demo-cli`: the reference site's catalogue, its cookie table as the policy
+prints it, and signed consent tokens, checked. `make demo` prints the intro below and
+serves the site itself.
 
 Runs on embedded defaults: the demo key below is public, so it protects nothing.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from pathlib import Path
 
 from consentkit.cli import main
@@ -38,5 +40,20 @@ def demo() -> None:
     run("token", "inspect", tampered, *keys)
 
 
+INTRO = """
+consentkit demo: the reference site (plus-que-pro.fr's cookie policy) on http://127.0.0.1:8000
+
+  Open it in a browser, or compare with curl:
+    curl -s http://127.0.0.1:8000/ | grep googletagmanager       # GA neutralised: no consent yet
+    curl -si http://127.0.0.1:8000/mon-compte | grep -i set-cookie   # the app's _ga is dropped
+    curl -si -d action=accept_all http://127.0.0.1:8000/_consentkit/consent | grep -i set-cookie
+    curl -s -H 'Cookie: consentkit=<token above>' http://127.0.0.1:8000/ | grep googletagmanager
+  "Gestion des cookies" (http://127.0.0.1:8000/cookies) changes or withdraws the choice.
+"""
+
+
 if __name__ == "__main__":
-    demo()
+    if "--intro" in sys.argv:
+        print(INTRO)
+    else:
+        demo()

@@ -5,14 +5,17 @@ The public API is what ``__all__`` lists; everything else is private.
 
 from __future__ import annotations
 
+from consentkit.asgi import ASGIConsentMiddleware as ASGIConsentMiddleware
 from consentkit.catalogue import Catalogue as Catalogue
 from consentkit.catalogue import CookieRule as CookieRule
 from consentkit.catalogue import ExpiryPolicy as ExpiryPolicy
 from consentkit.catalogue import Purpose as Purpose
 from consentkit.catalogue import Vendor as Vendor
+from consentkit.config import ConsentConfig as ConsentConfig
 from consentkit.consent import Action as Action
 from consentkit.consent import Consent as Consent
 from consentkit.durations import Duration as Duration
+from consentkit.engine import get_consent as get_consent
 from consentkit.exceptions import ChoiceError as ChoiceError
 from consentkit.exceptions import ConfigurationError as ConfigurationError
 from consentkit.exceptions import ConsentKitError as ConsentKitError
@@ -26,15 +29,18 @@ from consentkit.exceptions import TCFError as TCFError
 from consentkit.exceptions import TokenError as TokenError
 from consentkit.gate import Gate as Gate
 from consentkit.tokens import TokenSigner as TokenSigner
+from consentkit.wsgi import WSGIConsentMiddleware as WSGIConsentMiddleware
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ASGIConsentMiddleware",
     "Action",
     "Catalogue",
     "ChoiceError",
     "ConfigurationError",
     "Consent",
+    "ConsentConfig",
     "ConsentKitError",
     "CookieRule",
     "Duration",
@@ -51,4 +57,6 @@ __all__ = [
     "TokenError",
     "TokenSigner",
     "Vendor",
+    "WSGIConsentMiddleware",
+    "get_consent",
 ]

@@ -1,0 +1,150 @@
+"""ASGI middleware: the same enforcement as the WSGI one, pure ASGI.
+
+Nothing per request is kept on ``self``: each call's state lives in its own
+closure. Non-HTTP scopes (websocket, lifespan) pass through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from consentkit.config import ConsentConfig
+from consentkit.endpoints import EndpointRequest, handle
+from consentkit.engine import CONSENT_KEY, Engine
+from consentkit.html import HtmlStream
+
+__all__ = ["ASGIConsentMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ASGIConsentMiddleware:
+    """Wrap an ASGI app so that it only tracks visitors who consented.
+
+    Works as ``app.add_middleware(ASGIConsentMiddleware, config=config)`` in
+    Starlette and FastAPI. The app reads the visitor's consent with
+    :func:`consentkit.get_consent` on its ``scope``.
+    """
+
+    def __init__(self, app: ASGIApp, config: ConsentConfig) -> None:
+        self.app = app
+        self.engine = Engine(config)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        engine = self.engine
+        if engine.is_endpoint(scope["path"]):
+            await self._endpoint(scope, receive, send)
+            return
+        headers = _headers(scope)
+        ctx = engine.for_request(scope["method"], _host(scope, headers), headers.get("cookie"))
+        scope = dict(scope)
+        scope[CONSENT_KEY] = ctx.consent
+        extensions = scope.get("extensions")
+        if extensions and "http.response.pathsend" in extensions:
+            # A file sent by path would skip the rewriting of its body; let the app
+            # send its bytes instead.
+            scope["extensions"] = {
+                k: v for k, v in extensions.items() if k != "http.response.pathsend"
+            }
+        stream: HtmlStream | None = None
+
+        async def send_rewritten(message: Message) -> None:
+            nonlocal stream
+            kind = message["type"]
+            if kind == "http.response.start":
+                raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
+                new, stream = ctx.response_headers(message["status"], raw)
+                message = dict(message)
+                message["headers"] = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in new]
+            elif kind == "http.response.body" and stream is not None:
+                body = stream.feed(message.get("body", b""))
+                if not message.get("more_body", False):
+                    body += stream.close()
+                message = dict(message)
+                message["body"] = body
+            await send(message)
+
+        await self.app(scope, receive, send_rewritten)
+
+    async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
+        engine = self.engine
+        headers = _headers(scope)
+        limit = engine.config.max_body
+        try:
+            declared = int(headers.get("content-length", "-1"))
+        except ValueError:
+            declared = -1
+        if declared > limit:
+            body = b"\0" * (limit + 1)  # refused by size, never read
+        else:
+            body = await _read_body(receive, limit + 1)
+        request = EndpointRequest(
+            method=scope["method"].upper(),
+            path=scope["path"][len(engine.config.mount_path) :] or "/",
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            scheme=scope.get("scheme", "http"),
+            host=_host(scope, headers),
+            consent=engine.read_consent(headers.get("cookie")),
+        )
+        response = handle(engine, request)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """Read the request body, stopping once it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit or not message.get("more_body", False):
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """Request headers by lower-case name; repeated ``Cookie`` headers are joined as HTTP/2 says."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in headers:
+            headers[name] += ("; " if name == "cookie" else ", ") + value
+        else:
+            headers[name] = value
+    return headers
+
+
+def _host(scope: Scope, headers: dict[str, str]) -> str:
+    host = headers.get("host")
+    if host:
+        return host
+    server = scope.get("server")
+    if server:
+        name, port = server[0], server[1]
+        default = 443 if scope.get("scheme") == "https" else 80
+        return f"{name}:{port}" if port and port != default else str(name)
+    return ""

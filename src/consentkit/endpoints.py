@@ -1,0 +1,307 @@
+"""The consent endpoints under the mount path, sans I/O.
+
+WSGI and ASGI hand over an :class:`EndpointRequest` and send back the
+:class:`EndpointResponse`, so both serve identical bytes. The contract
+(DESIGN.md, "HTTP contract"):
+
+- ``GET  /_consentkit/consent``: the current consent (or null) and the localised catalogue.
+- ``POST /_consentkit/consent``: record a choice, JSON or form; sets the token cookie and
+  deletes the tracker cookies the new choice denies. A form post answers 303 to a
+  same-origin ``next``.
+- ``DELETE /_consentkit/consent`` (or a form with ``action=withdraw``): withdraw.
+
+Cross-site writes are refused (403): a third-party page must not be able to
+record a choice for the visitor, so the browser's ``Sec-Fetch-Site`` and
+``Origin`` are checked. Requests without either (curl, old browsers) are let
+through: without a browser's ambient cookies there is nothing to forge.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from consentkit.consent import Consent
+from consentkit.cookies import consent_cookie, cookie_names, expire_cookie
+from consentkit.exceptions import ChoiceError
+from consentkit.gate import Gate
+from consentkit.rewrite import stale_cookie_deletions
+
+if TYPE_CHECKING:
+    from consentkit.engine import Engine
+
+__all__ = ["EndpointRequest", "EndpointResponse", "handle"]
+
+_JSON_TYPES = ("application/json",)
+_FORM_TYPES = ("application/x-www-form-urlencoded",)
+_MAX_FIELDS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRequest:
+    """A request under the mount path, its body read (at most ``max_body + 1`` bytes)."""
+
+    method: str
+    #: The path below the mount path: ``"/consent"``.
+    path: str
+    query: str
+    #: Header names lower-cased.
+    headers: Mapping[str, str]
+    body: bytes
+    scheme: str
+    host: str
+    consent: Consent | None
+
+
+@dataclass(slots=True)
+class EndpointResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, error: str, field: str | None = None) -> None:
+        super().__init__(error)
+        self.status, self.error, self.field = status, error, field
+
+
+def handle(engine: Engine, request: EndpointRequest) -> EndpointResponse:
+    """Answer a request under the mount path."""
+    routes: dict[str, dict[str, Callable[[Engine, EndpointRequest], EndpointResponse]]] = {
+        "/consent": {"GET": _get_consent, "POST": _post_consent, "DELETE": _delete_consent},
+    }
+    methods = routes.get(request.path)
+    if methods is None:
+        return _json(404, {"error": f"no endpoint {request.path!r}", "field": None})
+    handler = methods.get(request.method)
+    if handler is None:
+        response = _json(405, {"error": f"method {request.method} not allowed", "field": None})
+        response.headers.append(("Allow", ", ".join(methods)))
+        return response
+    try:
+        return handler(engine, request)
+    except _BadRequest as exc:
+        return _json(exc.status, {"error": exc.error, "field": exc.field})
+
+
+def _get_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
+    lang = _language(engine, request)
+    consent = request.consent
+    return _json(
+        200,
+        {
+            "consent": consent.to_json() if consent else None,
+            "catalogue": engine.public_catalogue(lang),
+        },
+    )
+
+
+def _post_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
+    _check_same_origin(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_form = content_type in _FORM_TYPES
+    _check_size(engine, request)
+    if is_form:
+        fields = _form(request.body)
+        action = _one(fields, "action")
+        purposes: list[str] | None = fields.get("purposes", [])
+        vendors = fields.get("vendors")
+        if action == "withdraw":
+            return _redirect(request, _withdrawal_headers(engine, request))
+    elif content_type in _JSON_TYPES:
+        action, purposes, vendors = _json_choice(request.body)
+    else:
+        raise _BadRequest(
+            415, "send application/json or application/x-www-form-urlencoded", "Content-Type"
+        )
+    try:
+        consent = Consent.from_choice(
+            engine.catalogue, action, purposes=purposes or (), vendors=vendors
+        )
+    except ChoiceError as exc:
+        raise _BadRequest(400, str(exc), exc.field) from None
+    headers = _decision_headers(engine, request, consent)
+    if is_form:
+        return _redirect(request, headers)
+    response = _json(200, {"consent": consent.to_json()})
+    response.headers.extend(headers)
+    return response
+
+
+def _delete_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
+    _check_same_origin(request)
+    response = _json(200, {"consent": None})
+    response.headers.extend(_withdrawal_headers(engine, request))
+    return response
+
+
+def _decision_headers(
+    engine: Engine, request: EndpointRequest, consent: Consent
+) -> list[tuple[str, str]]:
+    config = engine.config
+    max_age = max(0, int((consent.expires_at - datetime.now(UTC)).total_seconds()))
+    cookie = consent_cookie(
+        config.cookie_name,
+        config.signer.dumps(consent),
+        max_age=max_age,
+        secure=config.cookie_secure,
+        domain=config.cookie_domain,
+    )
+    return [("Set-Cookie", cookie), *_deletions(engine, request, Gate(engine.catalogue, consent))]
+
+
+def _withdrawal_headers(engine: Engine, request: EndpointRequest) -> list[tuple[str, str]]:
+    config = engine.config
+    expired = expire_cookie(
+        config.cookie_name, domain=config.cookie_domain, secure=config.cookie_secure
+    )
+    return [("Set-Cookie", expired), *_deletions(engine, request, Gate(engine.catalogue, None))]
+
+
+def _deletions(engine: Engine, request: EndpointRequest, gate: Gate) -> list[tuple[str, str]]:
+    names = cookie_names(request.headers.get("cookie", ""))
+    keep = (engine.config.cookie_name,)
+    return [("Set-Cookie", v) for v in stale_cookie_deletions(names, gate, request.host, keep=keep)]
+
+
+def _check_same_origin(request: EndpointRequest) -> None:
+    site = request.headers.get("sec-fetch-site", "").lower()
+    if site == "cross-site":
+        raise _BadRequest(403, "cross-site requests can't record a choice", "Sec-Fetch-Site")
+    origin = request.headers.get("origin")
+    if origin is not None and _authority(urlsplit(origin).netloc) != _authority(request.host):
+        raise _BadRequest(403, f"origin {origin!r} is not this site", "Origin")
+
+
+def _authority(netloc: str) -> str:
+    """Host and non-default port, lower-cased.
+
+    The scheme is left out on purpose: behind a TLS-terminating proxy the app sees
+    http while the browser's Origin says https, for the very same site.
+    """
+    netloc = netloc.strip().lower()
+    for default in (":80", ":443"):
+        netloc = netloc.removesuffix(default)
+    return netloc
+
+
+def _check_size(engine: Engine, request: EndpointRequest) -> None:
+    if len(request.body) > engine.config.max_body:
+        raise _BadRequest(413, f"body over {engine.config.max_body} bytes", None)
+
+
+def _form(body: bytes) -> dict[str, list[str]]:
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(
+            text, keep_blank_values=True, strict_parsing=False, max_num_fields=_MAX_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise _BadRequest(400, "the form is not valid UTF-8 url-encoded data", None) from None
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def _one(fields: Mapping[str, list[str]], name: str) -> str:
+    values = fields.get(name)
+    if not values:
+        raise _BadRequest(400, f"missing {name!r}", name)
+    if len(values) > 1:
+        raise _BadRequest(400, f"{name!r} given {len(values)} times", name)
+    return values[0]
+
+
+def _json_choice(body: bytes) -> tuple[str, list[str] | None, list[str] | None]:
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        raise _BadRequest(400, "the body is not valid JSON", None) from None
+    if not isinstance(data, dict):
+        raise _BadRequest(400, "the body must be a JSON object", None)
+    unknown = sorted(set(data) - {"action", "purposes", "vendors"})
+    if unknown:
+        raise _BadRequest(400, f"unknown field {unknown[0]!r}", unknown[0])
+    action = data.get("action")
+    if not isinstance(action, str):
+        raise _BadRequest(
+            400, "'action' must be one of 'accept_all', 'refuse_all', 'custom'", "action"
+        )
+    return action, _id_list(data, "purposes"), _id_list(data, "vendors")
+
+
+def _id_list(data: Mapping[str, Any], name: str) -> list[str] | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _BadRequest(400, f"{name!r} must be a list of ids", name)
+    return value
+
+
+def _language(engine: Engine, request: EndpointRequest) -> str:
+    languages = engine.catalogue.all_languages
+    asked = dict(parse_qsl(request.query)).get("lang")
+    if asked in languages:
+        return asked
+    for lang in _accept_language(request.headers.get("accept-language", "")):
+        if lang in languages:
+            return lang
+        if lang.split("-")[0] in languages:
+            return lang.split("-")[0]
+    return engine.catalogue.default_language
+
+
+def _accept_language(header: str) -> list[str]:
+    """Languages by preference, from an ``Accept-Language`` header."""
+    ranked = []
+    for position, part in enumerate(header.split(",")[:20]):
+        lang, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if lang and quality > 0:
+            ranked.append((-quality, position, lang.strip().lower()))
+    return [lang for _, _, lang in sorted(ranked)]
+
+
+def _redirect(request: EndpointRequest, headers: list[tuple[str, str]]) -> EndpointResponse:
+    fields = _form(request.body)
+    target = (fields.get("next") or ["/"])[0]
+    if not _is_local(target):
+        target = "/"
+    return EndpointResponse(
+        303, [("Location", target), ("Cache-Control", "no-store"), *headers], b""
+    )
+
+
+def _is_local(target: str) -> bool:
+    """Whether ``next`` is a path on this site: no scheme, no host, no trick."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(char) < 0x21 or char == "\\" for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def _json(status: int, payload: object) -> EndpointResponse:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return EndpointResponse(
+        status,
+        [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ],
+        body,
+    )

@@ -1,0 +1,172 @@
+"""The pipeline, built once: request cookie → token → Consent → Gate → response rewriting.
+
+:class:`Engine` is immutable and shared by every request; the WSGI and ASGI
+middleware only translate their I/O into its calls, so the two can't drift.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from consentkit.catalogue import Catalogue
+from consentkit.config import ConsentConfig
+from consentkit.consent import Consent
+from consentkit.cookies import cookie_names, get_cookie
+from consentkit.gate import Gate
+from consentkit.html import HtmlRewriter, HtmlStream, VendorDetector, VendorSignature
+from consentkit.rewrite import (
+    add_vary_cookie,
+    filter_set_cookies,
+    is_rewritable,
+    stale_cookie_deletions,
+)
+
+__all__ = ["CONSENT_KEY", "Engine", "RequestContext", "get_consent"]
+
+logger = logging.getLogger("consentkit")
+
+#: Where the visitor's consent is put in a WSGI environ or an ASGI scope.
+CONSENT_KEY = "consentkit.consent"
+_REWRITER_CACHE = 256
+
+
+def get_consent(environ_or_scope: Mapping[str, Any]) -> Consent | None:
+    """The visitor's valid consent, or ``None``, as the middleware read it for this request.
+
+    Works with a WSGI ``environ`` and an ASGI ``scope`` alike.
+    """
+    consent = environ_or_scope.get(CONSENT_KEY)
+    return consent if isinstance(consent, Consent) else None
+
+
+class Engine:
+    """Everything built from a :class:`ConsentConfig` that requests share."""
+
+    def __init__(self, config: ConsentConfig) -> None:
+        self.config = config
+        self.catalogue: Catalogue = config.catalogue
+        self.detector = VendorDetector(
+            VendorSignature(v.id, v.url_patterns, v.inline_markers)
+            for v in self.catalogue.vendors
+            if v.url_patterns or v.inline_markers
+        )
+        self._rewriters: dict[frozenset[str], HtmlRewriter] = {}
+        self._public: dict[str, dict[str, Any]] = {}
+
+    def is_endpoint(self, path: str) -> bool:
+        mount = self.config.mount_path
+        return path == mount or path.startswith(mount + "/")
+
+    def read_consent(self, cookie_header: str | None) -> Consent | None:
+        """The consent in a ``Cookie`` header; any problem means none."""
+        if not cookie_header:
+            return None
+        token = get_cookie(cookie_header, self.config.cookie_name)
+        if token is None:
+            return None
+        consent = self.config.signer.read(token, self.catalogue)
+        if consent is None:
+            logger.debug("consent cookie present but not valid: treated as no consent")
+        return consent
+
+    def for_request(self, method: str, host: str, cookie_header: str | None) -> RequestContext:
+        consent = self.read_consent(cookie_header)
+        gate = Gate(self.catalogue, consent, strict=self.config.strict)
+        return RequestContext(self, method.upper(), host, cookie_header or "", consent, gate)
+
+    def rewriter(self, allowed_vendors: frozenset[str]) -> HtmlRewriter:
+        """The HTML rewriter for a set of allowed vendors; there are few such sets."""
+        rewriter = self._rewriters.get(allowed_vendors)
+        if rewriter is None:
+            rewriter = HtmlRewriter(self.detector, allowed_vendors.__contains__)
+            if len(self._rewriters) >= _REWRITER_CACHE:
+                self._rewriters.clear()
+            self._rewriters[allowed_vendors] = rewriter
+        return rewriter
+
+    def public_catalogue(self, lang: str) -> dict[str, Any]:
+        """The catalogue as a banner shows it, in one language."""
+        cached = self._public.get(lang)
+        if cached is None:
+            cached = self._public[lang] = _localised(self.catalogue, lang)
+        return cached
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """One request's view of the pipeline: its consent, its gate, and how its response changes."""
+
+    engine: Engine
+    method: str
+    host: str
+    cookie_header: str
+    consent: Consent | None
+    gate: Gate
+
+    def response_headers(
+        self, status: int, headers: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], HtmlStream | None]:
+        """The response's new headers, and a stream to pass its body through when it is HTML.
+
+        Denied ``Set-Cookie`` headers are dropped; tracker cookies the browser
+        still sends but the gate denies are expired; an HTML body loses
+        ``Content-Length`` (its length changes) and gains ``Vary: Cookie``.
+        """
+        gate = self.gate
+        out = filter_set_cookies(headers, gate)
+        if self.cookie_header:
+            names = cookie_names(self.cookie_header)
+            keep = (self.engine.config.cookie_name,)
+            for value in stale_cookie_deletions(names, gate, self.host, keep=keep):
+                out.append(("Set-Cookie", value))
+        if not is_rewritable(self.method, status, out):
+            return out, None
+        out = [(name, value) for name, value in out if name.lower() != "content-length"]
+        add_vary_cookie(out)
+        return out, self.engine.rewriter(gate.allowed_vendors).stream()
+
+
+def _localised(catalogue: Catalogue, lang: str) -> dict[str, Any]:
+    t = catalogue.localize
+    cookies_by_vendor: dict[str, list[dict[str, Any]]] = {}
+    for rule in catalogue.cookies:
+        cookies_by_vendor.setdefault(rule.vendor, []).append(
+            {
+                "name": rule.label or rule.name,
+                "storage": rule.storage,
+                "duration": catalogue.duration_text(rule, lang),
+                "description": t(rule.description, lang),
+                "purposes": sorted(catalogue.purposes_of(rule)),
+            }
+        )
+    return {
+        "revision": catalogue.revision,
+        "language": lang,
+        "policy_url": catalogue.policy_url,
+        "purposes": [
+            {
+                "id": p.id,
+                "name": t(p.name, lang),
+                "description": t(p.description, lang),
+                "essential": p.essential,
+            }
+            for p in catalogue.purposes
+        ],
+        "vendors": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "purposes": list(v.purposes),
+                "essential": v.id in catalogue.essential_vendors,
+                "privacy_policy": v.privacy_policy,
+                "country": v.country,
+                "transfer_safeguard": v.transfer_safeguard,
+                "description": t(v.description, lang) if v.description else None,
+                "cookies": cookies_by_vendor.get(v.id, []),
+            }
+            for v in catalogue.vendors
+        ],
+    }

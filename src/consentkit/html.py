@@ -1,0 +1,592 @@
+"""Neutralise the tags of vendors a visitor has not consented to, streaming, on bytes.
+
+The middleware must pass most of a page through close to copy speed and may never hold a
+whole body, so nothing here builds a tree or decodes the document. Wherever tokenising
+decides meaning, it follows the WHATWG tokeniser: tags, quoted attribute values, comments
+and the raw-text elements (``script``, ``style``, ``textarea``, ``title``, ``xmp``,
+``iframe``, ``noembed``, ``noframes``, ``plaintext``). Only ``script``, ``iframe``, ``img``
+and ``link`` start tags are ever rewritten.
+
+Speed comes from not tokenising what cannot change. Each buffer is lower-cased once and
+searched in C for *events*. Events are raw-text and comment openers, whose content must be
+skipped, and *probes*. A probe is either a literal run that any matching URL must contain
+(taken from the vendor patterns), ``data-consentkit``, or a character reference that could
+spell such a run. An ``img`` or ``link`` tag with no probe inside can't concern a vendor,
+so it is never parsed. At an event, the tokeniser state is re-established locally: text
+resumes after the last ``>`` that provably isn't inside a quoted value. When that can't
+be shown cheaply, the region is tokenised exactly. Either way the output is the exact
+tokeniser's, however the input is chunked.
+
+Bounds: a stream holds back at most an unfinished tag (:data:`MAX_TAG_BYTES`), or an
+inline script start tag plus :data:`MAX_SCRIPT_LOOKAHEAD` bytes of its body. A "tag"
+longer than the bound is text, as if its ``<`` were ``&lt;``. A script whose body is longer
+than the look-ahead is judged on its first :data:`MAX_SCRIPT_LOOKAHEAD` bytes only.
+
+Two choices go beyond the letter of the conventions, both failing closed: a tag marked
+with a denied vendor that still has a live ``src``/``href``/``srcset`` (or runs as
+JavaScript) is neutralised rather than left as is, and a script is judged on its body when
+*any* denied vendor's marker is in it, even if an allowed vendor's marker is too. Scripts
+of a non-JavaScript type are never touched, with or without ``src``: they can't run.
+
+Not modelled: tree construction. In ``<svg>``/``<math>`` a ``<style>`` or ``<title>`` is
+still taken as raw text, ``<!--`` inside a script does not enter the "escaped" states, and
+``<source srcset>`` inside ``<picture>`` is not rewritten.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from html.entities import html5
+
+from consentkit.exceptions import ConfigurationError
+
+__all__ = [
+    "MAX_SCRIPT_LOOKAHEAD",
+    "MAX_TAG_BYTES",
+    "HtmlRewriter",
+    "HtmlStream",
+    "VendorDetector",
+    "VendorSignature",
+]
+
+#: Longest tag, end tag or bogus comment recognised as one, and so the most held back for
+#: a tag cut by a chunk boundary; a longer one passes through as text.
+MAX_TAG_BYTES = 16 * 1024
+#: How much of an inline script's body is searched for vendor markers.
+MAX_SCRIPT_LOOKAHEAD = 64 * 1024
+
+_SPACE = frozenset(b"\t\n\f\r ")
+_ATTR = (
+    rb"([^\t\n\f\r />][^\t\n\f\r /=>]*+)(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
+    rb"(\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=))"
+)
+_ATTRS = re.compile(rb"[\t\n\f\r /]++|" + _ATTR)
+# One token at a "<": comment opener, start or end tag, or bogus comment. Possessive
+# quantifiers keep it deterministic, so a failed match always means "not finished yet".
+_TOKEN = re.compile(
+    rb"<(?:(!--)|/?([A-Za-z][^\t\n\f\r />]*+)(?:[\t\n\f\r /]++|"
+    + _ATTR
+    + rb")*+>|(?:!|\?|/(?![A-Za-z]))[^>]*+>)"
+)
+_MARKUP_START = re.compile(rb"<[A-Za-z/!?]")
+_HOLD_START = re.compile(rb"<(?:[A-Za-z/!?]|\Z)")
+_COMMENT_END = re.compile(rb"--!?>")
+_RAW_NAMES = (b"script", b"style", b"title", b"textarea", b"xmp", b"iframe", b"noembed")
+_RAW_END = {n: re.compile(rb"</" + n + rb"[\t\n\f\r />]") for n in (*_RAW_NAMES, b"noframes")}
+# The attributes that make each rewritable tag load something.
+_MOVED = {
+    b"script": (b"src",),
+    b"iframe": (b"src",),
+    b"img": (b"src", b"srcset"),
+    b"link": (b"href",),
+}
+_VENDOR_ATTR = b"data-consentkit-vendor"
+# The HTML standard's JavaScript MIME types, plus "module" and the empty (default) type.
+_JS_TYPES = frozenset(
+    [
+        "module",
+        "application/ecmascript",
+        "application/javascript",
+        "application/x-ecmascript",
+        "application/x-javascript",
+        "text/ecmascript",
+        "text/javascript",
+        "text/javascript1.0",
+        "text/javascript1.1",
+        "text/javascript1.2",
+        "text/javascript1.3",
+        "text/javascript1.4",
+        "text/javascript1.5",
+        "text/jscript",
+        "text/livescript",
+        "text/x-ecmascript",
+        "text/x-javascript",
+    ]
+) | {""}
+_CHARREF = re.compile(r"&(?:#([xX][0-9a-fA-F]+|[0-9]+);?|([A-Za-z][A-Za-z0-9]*)(;?))")
+_NUMREF = re.compile(rb"&#(?:x0*([0-9a-f]{1,8})|0*([0-9]{1,8}))")
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_PATTERN_SCHEME = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*|\*):(?=//)")
+_SPECIAL_SCHEMES = frozenset(["http", "https", "ws", "wss", "ftp"])
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_SRCSET_SPLIT = re.compile(r"[\t\n\f\r ,]+")
+_MIN_PROBE = 3
+_DATA, _COMMENT, _RAW, _PLAINTEXT = range(4)
+
+_Attr = tuple[bytes, int, int, int, bytes | None]  # name, start, name end, end, value
+
+
+@dataclass(frozen=True, slots=True)
+class VendorSignature:
+    """How one vendor shows up in a page.
+
+    ``url_patterns`` are globs (``*`` any run of characters, ``?`` one character) matched
+    against a URL stripped of its scheme and leading ``//``, with the host lower-cased and
+    ``/`` appended when there is no path: ``https://www.google-analytics.com`` is seen as
+    ``www.google-analytics.com/``. A pattern may carry a scheme; it is normalised alike.
+    ``inline_markers`` are case-sensitive substrings of an inline script's text.
+    """
+
+    vendor: str
+    url_patterns: tuple[str, ...]
+    inline_markers: tuple[str, ...]
+
+
+class VendorDetector:
+    """Recognises vendors by URL and inline script; built once, shared by all requests.
+
+    The first signature that matches wins, in the order given. Everything is compiled
+    here, so per-request work is only matching.
+    """
+
+    __slots__ = (
+        "_hot_chars",
+        "_inline",
+        "_markers",
+        "_openers",
+        "_probes",
+        "_url_re",
+        "_url_vendors",
+    )
+
+    def __init__(self, signatures: Iterable[VendorSignature]) -> None:
+        sigs = tuple(signatures)
+        alternatives: list[str] = []
+        vendors: list[str] = []
+        runs: list[str] = []
+        for sig in sigs:
+            if "" in sig.url_patterns or "" in sig.inline_markers:
+                raise ConfigurationError(f"vendor {sig.vendor!r}: empty URL pattern or marker")
+            patterns = [_normalise_pattern(p) for p in sig.url_patterns]
+            if patterns:
+                alternatives.append(f"(?P<v{len(vendors)}>{'|'.join(map(_glob, patterns))})")
+                vendors.append(sig.vendor)
+            # Any URL matching a pattern contains its longest literal [a-z0-9-] run, spelt
+            # with literal bytes or character references: that run is a sound probe.
+            lowered = (p.translate(_ASCII_LOWER) for p in patterns)
+            runs += [max(re.findall(r"[a-z0-9-]+", p), key=len, default="") for p in lowered]
+        self._url_re = re.compile("(?s)" + "|".join(alternatives)) if alternatives else None
+        self._url_vendors = tuple(vendors)
+        self._inline = tuple((s.vendor, s.inline_markers) for s in sigs if s.inline_markers)
+        self._markers = tuple(
+            (v, tuple(m.encode("utf-8", "surrogatepass") for m in ms)) for v, ms in self._inline
+        )
+        usable = all(len(r) >= _MIN_PROBE and r.isascii() for r in runs)
+        runs = sorted(set(runs), key=len)
+        kept = [r for i, r in enumerate(runs) if not any(k in r for k in runs[:i])]
+        chars = frozenset("".join(kept)) if usable else frozenset()
+        self._hot_chars = chars | frozenset(c.upper() for c in chars)
+        refs = {"&" + k.rstrip(";").lower() for k, v in html5.items() if set(v) & self._hot_chars}
+        probes = [r.encode() for r in kept] + [b"data-consentkit"] + [r.encode() for r in refs]
+        self._probes: tuple[bytes, ...] | None = tuple(probes) if usable else None
+        # Factored by first letter: this search visits every "<" of the page.
+        names = rb"s(?:cript|tyle)|t(?:itle|extarea)|xmp|iframe|no(?:embed|frames)|plaintext"
+        extra = b"" if usable else b"|img|link"
+        self._openers = re.compile(rb"<(?:!--|(?:" + names + extra + rb")[\t\n\f\r />])")
+
+    def vendor_for_url(self, url: str) -> str | None:
+        """Return the vendor whose pattern matches ``url``; relative URLs never match."""
+        key = _normalise_url(url)
+        match = self._url_re.fullmatch(key) if key is not None and self._url_re else None
+        return self._url_vendors[int(match.lastgroup[1:])] if match and match.lastgroup else None
+
+    def vendor_for_inline(self, script_text: str) -> str | None:
+        """Return the first vendor with a marker in ``script_text``."""
+        return next((v for v, ms in self._inline if any(m in script_text for m in ms)), None)
+
+
+class HtmlRewriter:
+    """Applies one consent decision to HTML; cheap to build, safe to share.
+
+    Tags of denied vendors are neutralised in place (``src``/``href``/``srcset`` and a
+    script's ``type`` move to ``data-consentkit-*``, scripts get ``type="text/plain"``,
+    and ``data-consentkit-vendor`` names the vendor). Tags so marked, by us or by the
+    page's authors, are activated again when their vendor is allowed.
+
+    :param allowed: says whether a vendor id may load; it must return false for ids it
+        doesn't know, so unknown vendors stay blocked.
+    """
+
+    __slots__ = ("_allowed", "_detector")
+
+    def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
+        self._detector = detector
+        self._allowed = allowed
+
+    def stream(self) -> HtmlStream:
+        """Start rewriting one response body."""
+        return HtmlStream(self._detector, self._allowed)
+
+    def rewrite(self, html: bytes) -> bytes:
+        """Rewrite a whole document; the same bytes as a stream fed it in any chunks."""
+        stream = self.stream()
+        return stream.feed(html) + stream.close()
+
+
+class HtmlStream:
+    """Rewrites one body chunk by chunk, holding back only what it can't decide yet."""
+
+    __slots__ = ("_allowed", "_det", "_held", "_mode", "_raw")
+
+    def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
+        self._det = detector
+        self._allowed = allowed
+        self._held = b""
+        self._mode = _DATA
+        self._raw = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Take the next chunk; return the bytes that are final now."""
+        if not chunk:
+            return b""
+        buf, self._held = (self._held + chunk if self._held else bytes(chunk)), b""
+        return self._run(buf, final=False)
+
+    def close(self) -> bytes:
+        """End the body: whatever was held back is decided on what was seen."""
+        buf, self._held = self._held, b""
+        out = self._run(buf, final=True) if buf else b""
+        self._mode = _DATA
+        return out
+
+    def _run(self, buf: bytes, final: bool) -> bytes:
+        out: list[bytes] = []
+        low, n, det = buf.lower(), len(buf), self._det
+        probes = det._probes or ()
+        nxt = [-2] * len(probes)  # next hit per probe; -1 none left, -2 not searched
+        pos, cand, numref, probe_from, exact_until = 0, -1, -2, 0, -1
+        while pos < n:
+            if self._mode != _DATA:
+                pos, stop = self._content(buf, low, pos, final, out)
+                if stop:
+                    break
+                continue
+            if pos <= exact_until:  # tokenise one token exactly
+                m = _HOLD_START.search(buf, pos)
+                s = m.start() if m else n
+                out.append(buf[pos:s])
+                pos = s
+                if s == n or (s == n - 1 and not final):  # a lone "<" may start a tag
+                    break
+                if (pos := self._token(buf, low, s, final, out)) < 0:
+                    pos = s
+                    break
+                continue
+            if cand < pos:
+                m = det._openers.search(low, pos)
+                cand = m.start() if m else n
+            probe_from = max(probe_from, pos)
+            e = cand
+            for i, probe in enumerate(probes):
+                if -1 != nxt[i] < probe_from:
+                    nxt[i] = low.find(probe, probe_from)
+                if 0 <= nxt[i] < e:
+                    e = nxt[i]
+            if det._hot_chars and -1 != numref < probe_from:
+                numref = self._next_numref(low, probe_from)
+            if 0 <= numref < e:
+                e = numref
+            if e >= n:  # no event left: emit all but an unfinished tag at the end
+                g = buf.rfind(b">", pos)
+                if final or (g >= 0 and _maybe_quoted(buf, pos, g)):
+                    exact_until = n
+                    continue
+                m = _HOLD_START.search(buf, g + 1 if g >= 0 else pos)
+                while m and n - m.start() >= MAX_TAG_BYTES:
+                    m = _HOLD_START.search(buf, m.start() + 1)
+                s = m.start() if m else n
+                out.append(buf[pos:s])
+                pos = s
+                break
+            g = buf.rfind(b">", pos, e)
+            if g >= 0 and _maybe_quoted(buf, pos, g):
+                exact_until = e
+                continue
+            m = _MARKUP_START.search(buf, g + 1 if g >= 0 else pos, e + 2)
+            if m is None:  # a probe in text
+                probe_from = e + 1
+                continue
+            s = m.start()
+            out.append(buf[pos:s])
+            if (pos := self._token(buf, low, s, final, out)) < 0:
+                pos = s
+                break
+        self._held = buf[pos:]
+        return b"".join(out)
+
+    def _next_numref(self, low: bytes, start: int) -> int:
+        """Find a numeric character reference that could spell part of a probe."""
+        i = low.find(b"#", start + 1)
+        while i >= 0:
+            m = _NUMREF.match(low, i - 1) if low[i - 1] == 0x26 else None
+            if m:
+                code = int(m[1], 16) if m[1] else int(m[2])
+                if code < 128 and chr(code) in self._det._hot_chars:
+                    return i - 1
+            i = low.find(b"#", i + 1)
+        return -1
+
+    def _content(
+        self, buf: bytes, low: bytes, pos: int, final: bool, out: list[bytes]
+    ) -> tuple[int, bool]:
+        """Pass comment or raw-text content through, up to its end when in sight."""
+        n = len(buf)
+        if self._mode == _PLAINTEXT:
+            m = None
+        elif self._mode == _COMMENT:
+            m = _COMMENT_END.search(buf, pos)
+        else:
+            m = _RAW_END[self._raw].search(low, pos)
+        if m is not None:
+            end = m.end() if self._mode == _COMMENT else m.start()
+            out.append(buf[pos:end])
+            self._mode = _DATA
+            return end, False
+        if final or self._mode == _PLAINTEXT:
+            keep = n
+        else:  # keep what could be the start of the end marker
+            keep = max(pos, n - (3 if self._mode == _COMMENT else len(self._raw) + 2))
+        out.append(buf[pos:keep])
+        return keep, True
+
+    def _token(self, buf: bytes, low: bytes, s: int, final: bool, out: list[bytes]) -> int:
+        """Emit the markup at ``s`` (rewritten if need be); return where text resumes.
+
+        Returns -1 when the token is unfinished and must be held back.
+        """
+        n = len(buf)
+        m = _TOKEN.match(buf, s, min(n, s + MAX_TAG_BYTES))
+        if m is None:
+            if not final and n - s < MAX_TAG_BYTES:
+                return -1
+            out.append(b"<")
+            return s + 1
+        t = m.end()
+        if m[1]:  # "<!--": the shortest comments are "<!-->" and "<!--->"
+            b = s + 4
+            if not final and buf[b : b + 2] in (b"", b"-"):
+                return -1
+            t = b + 1 if buf[b : b + 1] == b">" else b + 2 if buf[b : b + 2] == b"->" else b
+            self._mode = _DATA if t > b else _COMMENT
+            out.append(buf[s:t])
+            return t
+        name = m[2].lower() if m[2] and buf[s + 1] != 0x2F else b""
+        tag = buf[s:t]
+        if name in _MOVED:
+            attrs = _parse_attrs(tag, len(name) + 1)
+            first = _first(attrs)
+            new = self._rewrite(tag, name, attrs, first)
+            if new is None and name == b"script" and self._needs_body(first):
+                body = _RAW_END[b"script"].search(low, t)
+                if body is None and not final and n - t < MAX_SCRIPT_LOOKAHEAD + 8:
+                    return -1
+                stop = min(body.start() if body else n, t + MAX_SCRIPT_LOOKAHEAD)
+                vendor = self._inline_vendor(buf, t, stop)
+                if vendor is not None:
+                    new = _neutralise(tag, name, attrs, first, vendor)
+            tag = tag if new is None else new
+        out.append(tag)
+        if name in _RAW_END:
+            self._mode, self._raw = _RAW, name
+        elif name == b"plaintext":
+            self._mode = _PLAINTEXT
+        return t
+
+    def _rewrite(
+        self, tag: bytes, name: bytes, attrs: list[_Attr], first: dict[bytes, _Attr]
+    ) -> bytes | None:
+        """Decide a tag from its attributes alone; None leaves it untouched."""
+        mark = first.get(_VENDOR_ATTR)
+        if mark is not None:
+            marked = _unescape(mark[4] or b"")
+            if marked and self._allowed(marked):
+                return _activate(tag, name, attrs, first)
+            return _neutralise(tag, name, attrs, first, None)
+        if name == b"script" and not _is_js(first.get(b"type")):
+            return None
+        for attr in _MOVED[name]:
+            value = first.get(attr)
+            if value is None or not value[4]:
+                continue
+            url = _unescape(value[4])
+            for part in _SRCSET_SPLIT.split(url) if attr == b"srcset" else (url,):
+                vendor = self._det.vendor_for_url(part)
+                if vendor is not None and not self._allowed(vendor):
+                    return _neutralise(tag, name, attrs, first, vendor)
+        return None
+
+    def _needs_body(self, first: dict[bytes, _Attr]) -> bool:
+        """Only an unmarked inline script that would run is judged by its body."""
+        if not self._det._markers or _VENDOR_ATTR in first or b"src" in first:
+            return False
+        return _is_js(first.get(b"type"))
+
+    def _inline_vendor(self, buf: bytes, start: int, stop: int) -> str | None:
+        """The first denied vendor with a marker in ``buf[start:stop]``."""
+        for vendor, markers in self._det._markers:
+            if not self._allowed(vendor) and any(buf.find(m, start, stop) >= 0 for m in markers):
+                return vendor
+        return None
+
+
+def _parse_attrs(tag: bytes, start: int) -> list[_Attr]:
+    attrs: list[_Attr] = []
+    for m in _ATTRS.finditer(tag, start):
+        if m[1] is not None:
+            value = m[2][1:-1] if m[2] and m[2][:1] in b"\"'" else m[2]
+            attrs.append((m[1].lower(), m.start(), m.end(1), m.end(), value))
+    return attrs
+
+
+def _first(attrs: list[_Attr]) -> dict[bytes, _Attr]:
+    """Index attributes by name; the first of duplicates wins, as in browsers."""
+    first: dict[bytes, _Attr] = {}
+    for attr in attrs:
+        first.setdefault(attr[0], attr)
+    return first
+
+
+def _is_js(type_attr: _Attr | None) -> bool:
+    """Tell whether a browser would run the script; parameters are ignored to fail closed."""
+    return type_attr is None or _essence(type_attr) in _JS_TYPES
+
+
+def _essence(type_attr: _Attr) -> str:
+    return _unescape(type_attr[4] or b"").split(";")[0].strip(" \t\n\f\r").lower()
+
+
+def _neutralise(
+    tag: bytes, name: bytes, attrs: list[_Attr], first: dict[bytes, _Attr], vendor: str | None
+) -> bytes | None:
+    """Move the live attributes aside; ``vendor`` is added unless the tag carries one.
+
+    Leftover ``data-consentkit-*`` copies would win over the moved originals on activation,
+    so they are dropped: all of them on an unmarked tag, those shadowing a live one otherwise.
+    """
+    moved = list(_MOVED[name])
+    insert = b""
+    if name == b"script":
+        if not _is_js(first.get(b"type")):
+            return None
+        moved.append(b"type")
+        insert = b' type="text/plain"'
+    stale = set(moved) if vendor is not None else {a for a in moved if a in first}
+    edits = []
+    for attr in attrs:
+        if attr[0] in moved:
+            edits.append((attr[1], attr[2], b"data-consentkit-" + attr[0]))
+        elif attr[0][:16] == b"data-consentkit-" and attr[0][16:] in stale:
+            edits.append(_removal(tag, attr))
+    if not edits and not insert:
+        return None
+    if vendor is not None:
+        escaped = vendor.replace("&", "&amp;").replace('"', "&quot;")
+        insert += b' data-consentkit-vendor="' + escaped.encode("utf-8", "surrogatepass") + b'"'
+    return _edit(tag, len(name) + 1, insert, edits)
+
+
+def _activate(
+    tag: bytes, name: bytes, attrs: list[_Attr], first: dict[bytes, _Attr]
+) -> bytes | None:
+    """Restore what :func:`_neutralise` (or an author) moved aside, keeping the vendor."""
+    restored = {a for a in _MOVED[name] if b"data-consentkit-" + a in first}
+    if name == b"script":
+        kept, current = first.get(b"data-consentkit-type"), first.get(b"type")
+        # Without a kept type, "text/plain" is the neutralised mark; a kept "text/plain"
+        # is not restored, or the next pass would take it for that mark.
+        shown = kept if kept is not None else current
+        if shown is not None and (_essence(shown) == "text/plain") == (kept is None):
+            restored.add(b"type")
+    edits = []
+    for attr in attrs:
+        if attr[0] in restored:
+            edits.append(_removal(tag, attr))
+        elif attr[0][:16] == b"data-consentkit-" and attr[0][16:] in restored:
+            edits.append((attr[1], attr[2], attr[0][16:]))
+    return _edit(tag, 0, b"", edits) if edits else None
+
+
+def _removal(tag: bytes, attr: _Attr) -> tuple[int, int, bytes]:
+    start = attr[1]
+    while tag[start - 1] in _SPACE:
+        start -= 1
+    return start, attr[3], b""
+
+
+def _edit(tag: bytes, at: int, insert: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    parts: list[bytes] = []
+    last = 0
+    for start, end, new in sorted([*edits, (at, at, insert)]):
+        parts += (tag[last:start], new)
+        last = end
+    parts.append(tag[last:])
+    return b"".join(parts)
+
+
+def _maybe_quoted(buf: bytes, lo: int, g: int) -> bool:
+    """Whether the ``>`` at ``g`` might sit inside a quoted attribute value.
+
+    Such a value opens with the last quote of its kind before ``g``, right after ``=`` and
+    optional whitespace; if neither quote kind looks like that, ``>`` ends any tag.
+    """
+    for quote in b'"', b"'":
+        i = buf.rfind(quote, lo, g) - 1
+        while i >= lo and buf[i] in _SPACE:
+            i -= 1
+        if i >= lo and buf[i] == 0x3D:
+            return True
+    return False
+
+
+def _unescape(raw: bytes) -> str:
+    """Decode an attribute value's character references the way a browser does."""
+    text = raw.decode("utf-8", "surrogateescape")
+    return _CHARREF.sub(_charref, text) if "&" in text else text
+
+
+def _charref(m: re.Match[str]) -> str:
+    number, name, semicolon = m.groups()
+    if number is not None:
+        digits = number.lstrip("xX").lstrip("0") or "0"
+        code = int(digits, 16 if number[0] in "xX" else 10) if len(digits) <= 8 else 0x110000
+        return html.unescape(f"&#{code};") if code < 0x110000 else "\ufffd"
+    if semicolon and name + ";" in html5:
+        return html5[name + ";"]
+    # In attributes, a legacy reference without ";" stays literal before "=" (query strings).
+    if not semicolon and name in html5 and m.string[m.end() : m.end() + 1] != "=":
+        return html5[name]
+    return m.group(0)
+
+
+def _normalise_url(url: str) -> str | None:
+    """``host/path`` with the host lower-cased, or None when the URL has no host."""
+    url = url.strip("\t\n\f\r ").replace("\\", "/")
+    scheme = _URL_SCHEME.match(url)
+    if scheme:
+        url = url[scheme.end() :]
+        if scheme[1].lower() not in _SPECIAL_SCHEMES and not url.startswith("//"):
+            return None
+    elif not url.startswith("//"):
+        return None
+    url = url.lstrip("/")
+    cut = len(url)
+    for sep in "/?#":
+        if 0 <= (i := url.find(sep)) < cut:
+            cut = i
+    host = url[:cut].rpartition("@")[2].translate(_ASCII_LOWER)
+    return host + ("" if url.startswith("/", cut) else "/") + url[cut:]
+
+
+def _normalise_pattern(pattern: str) -> str:
+    pattern = pattern.strip().replace("\\", "/")
+    if scheme := _PATTERN_SCHEME.match(pattern):
+        pattern = pattern[scheme.end() :]
+    host, _, path = pattern.removeprefix("//").partition("/")
+    return host.translate(_ASCII_LOWER) + "/" + path
+
+
+def _glob(pattern: str) -> str:
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)

@@ -1,0 +1,176 @@
+"""WSGI middleware: consent enforced in the response, PEP 3333 to the letter.
+
+The middleware reads the visitor's consent, serves the consent endpoints under
+the mount path, and passes everything else to the app, rewriting its response:
+denied ``Set-Cookie`` headers dropped, stale tracker cookies expired, denied
+vendors' tags neutralised in HTML. The body streams: it is never buffered whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any
+
+from consentkit.config import ConsentConfig
+from consentkit.endpoints import EndpointRequest, handle
+from consentkit.engine import CONSENT_KEY, Engine, RequestContext
+from consentkit.html import HtmlStream
+
+__all__ = ["WSGIConsentMiddleware"]
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], object]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_REASONS = {
+    200: "OK",
+    303: "See Other",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+}
+
+
+class WSGIConsentMiddleware:
+    """Wrap a WSGI app so that it only tracks visitors who consented.
+
+    The app reads the visitor's consent with :func:`consentkit.get_consent` on its
+    ``environ``. Put this middleware *inside* compression (it rewrites HTML, which
+    it can't do once compressed) and *outside* sessions and the app.
+    """
+
+    def __init__(self, app: WSGIApp, config: ConsentConfig) -> None:
+        self.app = app
+        self.engine = Engine(config)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        engine = self.engine
+        if engine.is_endpoint(environ.get("PATH_INFO", "")):
+            return self._endpoint(environ, start_response)
+        ctx = engine.for_request(
+            environ.get("REQUEST_METHOD", "GET"), _host(environ), environ.get("HTTP_COOKIE")
+        )
+        environ[CONSENT_KEY] = ctx.consent
+        response = _Response(ctx, start_response)
+        app_iter = self.app(environ, response.start_response)
+        if response.started and response.stream is None:
+            return app_iter  # nothing to rewrite: hand the app's iterable (and file_wrapper) over
+        return _Body(app_iter, response)
+
+    def _endpoint(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        engine = self.engine
+        limit = engine.config.max_body
+        body = b""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            length = -1
+        stream = environ.get("wsgi.input")
+        if length > limit:
+            body = b"\0" * (limit + 1)  # refused by size, never read
+        elif stream is not None and length > 0:
+            body = stream.read(length)
+        elif stream is not None and length < 0 and environ.get("wsgi.input_terminated"):
+            body = stream.read(limit + 1)
+        prefix = engine.config.mount_path
+        request = EndpointRequest(
+            method=environ.get("REQUEST_METHOD", "GET").upper(),
+            path=environ.get("PATH_INFO", "")[len(prefix) :] or "/",
+            query=environ.get("QUERY_STRING", ""),
+            headers=_headers(environ),
+            body=body,
+            scheme=environ.get("wsgi.url_scheme", "http"),
+            host=_host(environ),
+            consent=engine.read_consent(environ.get("HTTP_COOKIE")),
+        )
+        response = handle(engine, request)
+        reason = _REASONS.get(response.status, "")
+        start_response(f"{response.status} {reason}", response.headers)
+        return [response.body]
+
+
+class _Response:
+    """One response's state: whether it started, and the HTML stream if it is rewritten."""
+
+    __slots__ = ("ctx", "server_start_response", "server_write", "started", "stream")
+
+    def __init__(self, ctx: RequestContext, start_response: StartResponse) -> None:
+        self.ctx = ctx
+        self.server_start_response = start_response
+        self.server_write: Callable[[bytes], object] | None = None
+        self.started = False
+        self.stream: HtmlStream | None = None
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        # Called again with exc_info, it replaces an error's headers: decide afresh. The
+        # server re-raises if the first headers were already sent, as PEP 3333 requires.
+        try:
+            code = int(status.split(" ", 1)[0])
+        except ValueError:
+            code = 500
+        new_headers, self.stream = self.ctx.response_headers(code, list(headers))
+        self.started = True
+        self.server_write = self.server_start_response(status, new_headers, exc_info)
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The legacy write() callable: data goes through the same rewriting."""
+        if self.server_write is None:
+            raise RuntimeError("write() called before start_response()")
+        if self.stream is not None:
+            data = self.stream.feed(data)
+        if data:
+            self.server_write(data)
+
+
+class _Body:
+    """The app's iterable with its chunks rewritten; ``close()`` reaches the app's."""
+
+    __slots__ = ("app_iter", "response")
+
+    def __init__(self, app_iter: Iterable[bytes], response: _Response) -> None:
+        self.app_iter = app_iter
+        self.response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        response = self.response
+        for chunk in self.app_iter:
+            stream = response.stream
+            # PEP 3333: yield something each time the app yields, even b"", never block.
+            yield stream.feed(chunk) if stream is not None else chunk
+        if response.stream is not None:
+            tail = response.stream.close()
+            if tail:
+                yield tail
+
+    def close(self) -> None:
+        close = getattr(self.app_iter, "close", None)
+        if close is not None:
+            close()
+
+
+def _host(environ: dict[str, Any]) -> str:
+    host = environ.get("HTTP_HOST")
+    if host:
+        return str(host)
+    name, port = environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")
+    scheme = environ.get("wsgi.url_scheme", "http")
+    default = "443" if scheme == "https" else "80"
+    return f"{name}:{port}" if port and port != default else str(name)
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    return headers

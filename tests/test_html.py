@@ -1,0 +1,804 @@
+from __future__ import annotations
+
+from itertools import pairwise
+from unittest import mock
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import consentkit.html
+from consentkit.exceptions import ConfigurationError
+from consentkit.html import (
+    MAX_SCRIPT_LOOKAHEAD,
+    MAX_TAG_BYTES,
+    HtmlRewriter,
+    VendorDetector,
+    VendorSignature,
+)
+
+# The Google Analytics and reCaptcha signatures of examples/plus-que-pro/catalogue.toml.
+GA = VendorSignature(
+    "google-analytics",
+    (
+        "www.googletagmanager.com/gtag/js*",
+        "www.google-analytics.com/*",
+        "*.google-analytics.com/*",
+        "ssl.google-analytics.com/*",
+        "*.analytics.google.com/*",
+    ),
+    ("gtag(", "GoogleAnalyticsObject", "google-analytics.com/analytics.js"),
+)
+RECAPTCHA = VendorSignature(
+    "google-recaptcha",
+    ("www.google.com/recaptcha/*", "www.gstatic.com/recaptcha/*"),
+    ("grecaptcha.",),
+)
+YOUTUBE = VendorSignature(
+    "youtube", ("www.youtube.com/embed/*", "www.youtube-nocookie.com/embed/*"), ()
+)
+DETECTOR = VendorDetector([GA, RECAPTCHA, YOUTUBE])
+
+
+def allowing(*vendors: str) -> HtmlRewriter:
+    return HtmlRewriter(DETECTOR, frozenset(vendors).__contains__)
+
+
+DENY = allowing()
+ALLOW = allowing("google-analytics", "google-recaptcha", "youtube")
+REWRITERS = (DENY, ALLOW, allowing("google-recaptcha"))
+
+# The real tags, as Google documents them.
+GTAG_LOADER = (
+    b'<script async src="https://www.googletagmanager.com/gtag/js?id=G-X4B2C9D1E7"></script>'
+)
+GTAG_BLOCK = b"""<script>
+  window.dataLayer = window.dataLayer || [];
+  function gtag(){dataLayer.push(arguments);}
+  gtag('js', new Date());
+  gtag('config', 'G-X4B2C9D1E7');
+</script>"""
+ANALYTICS_JS_BODY = b"""
+(function(i,s,o,g,r,a,m){i['GoogleAnalyticsObject']=r;i[r]=i[r]||function(){
+(i[r].q=i[r].q||[]).push(arguments)},i[r].l=1*new Date();a=s.createElement(o),
+m=s.getElementsByTagName(o)[0];a.async=1;a.src=g;m.parentNode.insertBefore(a,m)
+})(window,document,'script','https://www.google-analytics.com/analytics.js','ga');
+ga('create', 'UA-12345678-1', 'auto');
+ga('send', 'pageview');
+"""
+ANALYTICS_JS = b'<script type="text/javascript">' + ANALYTICS_JS_BODY + b"</script>"
+PIXEL_URL = b"https://www.google-analytics.com/collect?v=1&amp;tid=UA-12345678-1&amp;t=pageview"
+PIXEL = b'<noscript><img height="1" width="1" src="' + PIXEL_URL + b'"></noscript>'
+PRECONNECT = b'<link rel="preconnect" href="https://www.google-analytics.com">'
+DNS_PREFETCH = b'<link rel="dns-prefetch" href="//www.google-analytics.com">'
+GA_MARK = b' data-consentkit-vendor="google-analytics"'
+
+YOUTUBE_IFRAME = (
+    b'<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" allowfullscreen></iframe>'
+)
+RECAPTCHA_LOADER = b'<script src="https://www.google.com/recaptcha/api.js" async defer></script>'
+PAGE_TEMPLATE = b"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>Plombier \xc3\xa0 Obernai</title>
+%s
+%s
+<link rel="stylesheet" href="/static/main.css">
+%s
+%s
+%s
+</head><body>%s
+<header><a href="/" class="logo"><img src="/logo.svg" alt="Plus que PRO"></a></header>
+<main><article class="card"><a href="/artisans/12?ref=home&amp;p=2">Artisan</a>
+<img src="/media/12.webp" srcset="/media/12@2x.webp 2x" alt="a > b" loading="lazy"></article>
+<!-- <script src="https://www.googletagmanager.com/gtag/js"></script> -->
+%s
+</main>
+%s
+</body></html>
+"""
+PAGE_TAGS: tuple[bytes, ...] = (PRECONNECT, DNS_PREFETCH, GTAG_LOADER, GTAG_BLOCK)
+PAGE_TAGS += (ANALYTICS_JS, PIXEL, YOUTUBE_IFRAME, RECAPTCHA_LOADER)
+PAGE = PAGE_TEMPLATE % PAGE_TAGS
+# The same tags neutralised, then activated again by an allowing rewriter.
+NEUTRALISED = (
+    b"<link"
+    + GA_MARK
+    + b' rel="preconnect" data-consentkit-href="https://www.google-analytics.com">',
+    b"<link" + GA_MARK + b' rel="dns-prefetch" data-consentkit-href="//www.google-analytics.com">',
+    b'<script type="text/plain"' + GA_MARK + b" async data-consentkit-src="
+    b'"https://www.googletagmanager.com/gtag/js?id=G-X4B2C9D1E7"></script>',
+    b'<script type="text/plain"' + GA_MARK + GTAG_BLOCK[7:],
+    b'<script type="text/plain"'
+    + GA_MARK
+    + b' data-consentkit-type="text/javascript">'
+    + ANALYTICS_JS_BODY
+    + b"</script>",
+    b"<noscript><img"
+    + GA_MARK
+    + b' height="1" width="1" data-consentkit-src="'
+    + PIXEL_URL
+    + b'"></noscript>',
+    b'<iframe data-consentkit-vendor="youtube" data-consentkit-src='
+    b'"https://www.youtube.com/embed/dQw4w9WgXcQ" allowfullscreen></iframe>',
+    b'<script type="text/plain" data-consentkit-vendor="google-recaptcha" data-consentkit-src='
+    b'"https://www.google.com/recaptcha/api.js" async defer></script>',
+)
+ACTIVATED = (
+    b"<link" + GA_MARK + b' rel="preconnect" href="https://www.google-analytics.com">',
+    b"<link" + GA_MARK + b' rel="dns-prefetch" href="//www.google-analytics.com">',
+    b"<script" + GA_MARK + b' async src="https://www.googletagmanager.com/gtag/js?id=G-X4B2C9D1E7">'
+    b"</script>",
+    b"<script" + GA_MARK + GTAG_BLOCK[7:],
+    b"<script" + GA_MARK + b' type="text/javascript">' + ANALYTICS_JS_BODY + b"</script>",
+    b"<noscript><img" + GA_MARK + b' height="1" width="1" src="' + PIXEL_URL + b'"></noscript>',
+    b'<iframe data-consentkit-vendor="youtube" src="https://www.youtube.com/embed/dQw4w9WgXcQ" '
+    b"allowfullscreen></iframe>",
+    b'<script data-consentkit-vendor="google-recaptcha" src="https://www.google.com/recaptcha/api.js"'
+    b" async defer></script>",
+)
+
+PLAIN_PAGE = b"""<!DOCTYPE html><html><head><title>Caf\xe9 & co</title>
+<link rel="stylesheet" href="/css/site.css"><link rel="preconnect" href="https://fonts.gstatic.com">
+<script src="/js/app.js" defer></script><script>window.app = {page: "home"};</script>
+<style>.a > .b { color: red }</style></head>
+<body><!-- nav --><nav><a href="/a?x=1&amp;y=2">A</a> &lt; <a href='/b'>B</a></nav>
+<img src="https://cdn.example.com/hero.jpg" srcset="https://cdn.example.com/hero@2x.jpg 2x" alt="">
+<p>5 > 3 && 2 < 4</p><textarea><img src="https://www.google-analytics.com/c"></textarea>
+</body></html>
+"""
+
+
+def feed_in_pieces(rewriter: HtmlRewriter, html: bytes, cuts: list[int]) -> bytes:
+    stream = rewriter.stream()
+    points = [0, *sorted(c % (len(html) + 1) for c in cuts), len(html)]
+    return b"".join(stream.feed(html[a:b]) for a, b in pairwise(points)) + stream.close()
+
+
+class TestVendorDetector:
+    @pytest.mark.parametrize(
+        ("url", "vendor"),
+        [
+            pytest.param(
+                "https://www.googletagmanager.com/gtag/js?id=G-1", "google-analytics", id="gtag"
+            ),
+            pytest.param("https://www.googletagmanager.com/gtm.js", None, id="other-path"),
+            pytest.param("//www.google-analytics.com/collect", "google-analytics", id="no-scheme"),
+            pytest.param(
+                "HTTPS://WWW.Google-Analytics.COM/collect", "google-analytics", id="host-case"
+            ),
+            pytest.param("https://www.google-analytics.com", "google-analytics", id="no-path"),
+            pytest.param("https://ssl.google-analytics.com?x=1", "google-analytics", id="query"),
+            pytest.param(
+                "https://u:p@www.google-analytics.com/c", "google-analytics", id="userinfo"
+            ),
+            pytest.param(" https://www.google-analytics.com/c\n", "google-analytics", id="spaces"),
+            pytest.param(
+                "https:\\\\www.google-analytics.com\\c", "google-analytics", id="backslash"
+            ),
+            pytest.param("https:www.google-analytics.com/c", "google-analytics", id="no-slashes"),
+            pytest.param("/www.google-analytics.com/c", None, id="relative-path"),
+            pytest.param("www.google-analytics.com/c", None, id="relative-name"),
+            pytest.param("data:text/plain,//www.google-analytics.com/", None, id="data-url"),
+            pytest.param("https://www.google-analytics.com.example/c", None, id="lookalike"),
+            pytest.param("https://www.youtube.com/embed/x", "youtube", id="youtube"),
+            pytest.param("", None, id="empty"),
+        ],
+    )
+    def test_vendor_for_url(self, url: str, vendor: str | None) -> None:
+        """URLs are matched without scheme, with the host lower-cased; relative URLs never."""
+        assert DETECTOR.vendor_for_url(url) == vendor
+
+    @pytest.mark.parametrize(
+        ("pattern", "url", "matches"),
+        [
+            pytest.param("https://CDN.example.com", "http://cdn.example.com", True, id="root"),
+            pytest.param(
+                "https://CDN.example.com", "http://cdn.example.com/x", False, id="root-only"
+            ),
+            pytest.param("img?.example.com/*", "//img1.example.com/a", True, id="question-mark"),
+            pytest.param("img?.example.com/*", "//img12.example.com/a", False, id="one-char"),
+            pytest.param("*.example.com/a/*", "//x.example.com/a/b?c", True, id="star"),
+            pytest.param("//x.example.com/A*", "//x.example.com/a", False, id="path-case"),
+        ],
+    )
+    def test_pattern_globs(self, pattern: str, url: str, matches: bool) -> None:
+        """Patterns are globs normalised like URLs: scheme dropped, host lower-cased."""
+        detector = VendorDetector([VendorSignature("v", (pattern,), ())])
+
+        assert detector.vendor_for_url(url) == ("v" if matches else None)
+
+    def test_first_signature_wins(self) -> None:
+        """When two signatures match, the one given first is the vendor."""
+        detector = VendorDetector(
+            [
+                VendorSignature("a", ("*.example.com/*",), ("x(",)),
+                VendorSignature("b", ("*",), ("x",)),
+            ]
+        )
+
+        assert (
+            detector.vendor_for_url("//www.example.com/"),
+            detector.vendor_for_url("//other.org/"),
+            detector.vendor_for_inline("x(1)"),
+        ) == ("a", "b", "a")
+
+    @pytest.mark.parametrize(
+        ("script", "vendor"),
+        [
+            pytest.param(GTAG_BLOCK.decode(), "google-analytics", id="gtag"),
+            pytest.param(ANALYTICS_JS_BODY.decode(), "google-analytics", id="analytics.js"),
+            pytest.param("grecaptcha.ready(f)", "google-recaptcha", id="recaptcha"),
+            pytest.param("console.log('hi')", None, id="none"),
+        ],
+    )
+    def test_vendor_for_inline(self, script: str, vendor: str | None) -> None:
+        """An inline script belongs to the first vendor with a marker in it."""
+        assert DETECTOR.vendor_for_inline(script) == vendor
+
+    @pytest.mark.parametrize(
+        "signature",
+        [
+            pytest.param(VendorSignature("v", ("",), ()), id="pattern"),
+            pytest.param(VendorSignature("v", (), ("",)), id="marker"),
+        ],
+    )
+    def test_rejects_empty_needles(self, signature: VendorSignature) -> None:
+        """An empty pattern or marker would match everything, so it is refused at start-up."""
+        with pytest.raises(ConfigurationError):
+            VendorDetector([signature])
+
+
+class TestHtmlRewriterNeutralises:
+    @pytest.mark.parametrize(
+        ("html", "expected"),
+        [
+            pytest.param(
+                GTAG_LOADER,
+                b'<script type="text/plain"' + GA_MARK + b" async data-consentkit-src="
+                b'"https://www.googletagmanager.com/gtag/js?id=G-X4B2C9D1E7"></script>',
+                id="gtag-loader",
+            ),
+            pytest.param(
+                GTAG_BLOCK,
+                b'<script type="text/plain"' + GA_MARK + GTAG_BLOCK[7:],
+                id="gtag-block",
+            ),
+            pytest.param(
+                ANALYTICS_JS,
+                b'<script type="text/plain"'
+                + GA_MARK
+                + b' data-consentkit-type="text/javascript">'
+                + ANALYTICS_JS_BODY
+                + b"</script>",
+                id="analytics.js",
+            ),
+            pytest.param(
+                PIXEL,
+                b"<noscript><img" + GA_MARK + b' height="1" width="1" data-consentkit-src="'
+                b'%s"></noscript>' % PIXEL_URL,
+                id="noscript-pixel",
+            ),
+            pytest.param(
+                PRECONNECT,
+                b"<link" + GA_MARK + b' rel="preconnect" data-consentkit-href='
+                b'"https://www.google-analytics.com">',
+                id="preconnect",
+            ),
+            pytest.param(
+                DNS_PREFETCH,
+                b"<link" + GA_MARK + b' rel="dns-prefetch" data-consentkit-href='
+                b'"//www.google-analytics.com">',
+                id="dns-prefetch",
+            ),
+            pytest.param(
+                b'<iframe width="560" src="https://www.youtube.com/embed/x" allowfullscreen>'
+                b"</iframe>",
+                b'<iframe data-consentkit-vendor="youtube" width="560" data-consentkit-src='
+                b'"https://www.youtube.com/embed/x" allowfullscreen></iframe>',
+                id="iframe",
+            ),
+            pytest.param(
+                b'<img src="/a.png" srcset="/a2.png 2x, '
+                b'https://ssl.google-analytics.com/p.gif 3x">',
+                b"<img" + GA_MARK + b' data-consentkit-src="/a.png" data-consentkit-srcset='
+                b'"/a2.png 2x, https://ssl.google-analytics.com/p.gif 3x">',
+                id="srcset",
+            ),
+            pytest.param(
+                b'<script id=ga nonce="r4nd0m" crossorigin=anonymous defer type=module '
+                b"src='//www.googletagmanager.com/gtag/js?id=G-1&amp;l=dl'></script>",
+                b'<script type="text/plain"' + GA_MARK + b' id=ga nonce="r4nd0m" '
+                b"crossorigin=anonymous defer data-consentkit-type=module "
+                b"data-consentkit-src='//www.googletagmanager.com/gtag/js?id=G-1&amp;l=dl'></script>",
+                id="other-attributes-kept",
+            ),
+            pytest.param(
+                b'<SCRIPT SRC="https://www.googletagmanager.com/gtag/js" ASYNC></SCRIPT>',
+                b'<SCRIPT type="text/plain"' + GA_MARK + b" data-consentkit-src="
+                b'"https://www.googletagmanager.com/gtag/js" ASYNC></SCRIPT>',
+                id="upper-case",
+            ),
+            pytest.param(
+                b"<script type='TEXT/JAVASCRIPT; charset=utf-8'>gtag('js')</script>",
+                b'<script type="text/plain"' + GA_MARK + b" data-consentkit-type="
+                b"'TEXT/JAVASCRIPT; charset=utf-8'>gtag('js')</script>",
+                id="js-type-with-parameters",
+            ),
+            pytest.param(
+                b"<script type=''>gtag('js')</script>",
+                b'<script type="text/plain"' + GA_MARK + b" data-consentkit-type=''>"
+                b"gtag('js')</script>",
+                id="empty-type",
+            ),
+            pytest.param(
+                b"<script src='/a.js' src=https://www.googletagmanager.com/gtag/js></script>",
+                b"<script src='/a.js' src=https://www.googletagmanager.com/gtag/js></script>",
+                id="duplicate-first-wins",
+            ),
+            pytest.param(
+                b"<img src=https://www.google-analytics.com/c SRC=/a.png>",
+                b"<img" + GA_MARK + b" data-consentkit-src=https://www.google-analytics.com/c"
+                b" data-consentkit-src=/a.png>",
+                id="duplicates-all-moved",
+            ),
+            pytest.param(
+                b'<img src="https:&#47;&#47;www&#46;google-analytics&#x2E;com/c">',
+                b"<img" + GA_MARK + b' data-consentkit-src="https:&#47;&#47;www&#46;'
+                b'google-analytics&#x2E;com/c">',
+                id="character-references",
+            ),
+            pytest.param(
+                b'<img src="//www.&#103;oogle-analytics.com/c">',
+                b"<img" + GA_MARK + b' data-consentkit-src="//www.&#103;oogle-analytics.com/c">',
+                id="numeric-reference-inside-probe",
+            ),
+            pytest.param(
+                b"<script/src=//www.googletagmanager.com/gtag/js></script>",
+                b'<script type="text/plain"' + GA_MARK + b"/data-consentkit-src="
+                b"//www.googletagmanager.com/gtag/js></script>",
+                id="slash-separator",
+            ),
+        ],
+    )
+    def test_denied_tag(self, html: bytes, expected: bytes) -> None:
+        """A denied vendor's tag is neutralised in place; every other byte is kept."""
+        assert DENY.rewrite(html) == expected
+
+    @pytest.mark.parametrize(
+        "html",
+        [
+            pytest.param(b'<script type="application/ld+json">{"a": "gtag("}</script>', id="json"),
+            pytest.param(b'<script type="text/template">gtag(</script>', id="template"),
+            pytest.param(
+                b"<script type=text/plain src=//www.googletagmanager.com/gtag/js>", id="inert"
+            ),
+            pytest.param(b'<script src="/js/app.js">gtag(</script>', id="src-ignores-body"),
+            pytest.param(b'<a href="https://www.google-analytics.com/c">GA</a>', id="anchor"),
+            pytest.param(b"<scriptx src=//www.googletagmanager.com/gtag/js>", id="other-name"),
+            pytest.param(b'<img src="/www.google-analytics.com/c">', id="relative-url"),
+        ],
+    )
+    def test_untouched(self, html: bytes) -> None:
+        """Scripts that can't run, tags out of scope and relative URLs are left alone."""
+        assert DENY.rewrite(html) == html
+
+    def test_reference_page(self) -> None:
+        """On a whole page every vendor tag is neutralised; the rest, comment included, is kept."""
+        assert DENY.rewrite(PAGE) == PAGE_TEMPLATE % NEUTRALISED
+
+    def test_allowed_vendor_untouched(self) -> None:
+        """Only the vendors the visitor refused are neutralised."""
+        html = GTAG_LOADER + b'<script src="https://www.google.com/recaptcha/api.js"></script>'
+
+        assert allowing("google-analytics").rewrite(html) == (
+            GTAG_LOADER + b'<script type="text/plain" data-consentkit-vendor="google-recaptcha" '
+            b'data-consentkit-src="https://www.google.com/recaptcha/api.js"></script>'
+        )
+
+    def test_stale_copies_dropped(self) -> None:
+        """A leftover data-consentkit-src would win on activation, so it is dropped."""
+        html = (
+            b'<script data-consentkit-src="/old.js" src="https://www.googletagmanager.com/gtag/js">'
+        )
+
+        assert DENY.rewrite(html) == (
+            b'<script type="text/plain"' + GA_MARK + b" data-consentkit-src="
+            b'"https://www.googletagmanager.com/gtag/js">'
+        )
+
+    def test_latin1_page(self) -> None:
+        """Bytes are never decoded: a Latin-1 page keeps its bytes around the rewritten tag."""
+        html = b"<p>Caf\xe9 cr\xe8me</p>" + PRECONNECT + b"\xa0"
+
+        assert DENY.rewrite(html) == b"<p>Caf\xe9 cr\xe8me</p>" + NEUTRALISED[0] + b"\xa0"
+
+    def test_vendor_id_is_escaped(self) -> None:
+        """A vendor id is written as a double-quoted, attribute-escaped value."""
+        detector = VendorDetector([VendorSignature('a&"b', ("x.example/*",), ())])
+
+        rewriter = HtmlRewriter(detector, lambda vendor: False)
+
+        assert rewriter.rewrite(b"<img src=//x.example/>") == (
+            b'<img data-consentkit-vendor="a&amp;&quot;b" data-consentkit-src=//x.example/>'
+        )
+
+    def test_page_without_vendor_tags_is_identical(self) -> None:
+        """A page with no vendor tags comes out byte for byte, even in any encoding."""
+        assert DENY.rewrite(PLAIN_PAGE) == PLAIN_PAGE
+
+
+class TestHtmlRewriterActivates:
+    @pytest.mark.parametrize(
+        ("html", "expected"),
+        [
+            pytest.param(
+                b'<script type="text/plain" data-consentkit-vendor="google-analytics" async '
+                b'data-consentkit-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>',
+                b'<script data-consentkit-vendor="google-analytics" async '
+                b'src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>',
+                id="script-src",
+            ),
+            pytest.param(
+                b"<script type=text/plain data-consentkit-type=module data-consentkit-vendor"
+                b"=google-analytics>gtag('js')</script>",
+                b"<script type=module data-consentkit-vendor=google-analytics>gtag('js')</script>",
+                id="script-type",
+            ),
+            pytest.param(
+                b"<script type='text/plain' data-consentkit-vendor='google-analytics'>gtag(1)"
+                b"</script>",
+                b"<script data-consentkit-vendor='google-analytics'>gtag(1)</script>",
+                id="inline-script",
+            ),
+            pytest.param(
+                b'<iframe data-consentkit-src="https://www.youtube.com/embed/x" '
+                b'data-consentkit-vendor="youtube"></iframe>',
+                b'<iframe src="https://www.youtube.com/embed/x" data-consentkit-vendor="youtube">'
+                b"</iframe>",
+                id="iframe",
+            ),
+            pytest.param(
+                b'<img data-consentkit-vendor="google-analytics" data-consentkit-src="/p.gif" '
+                b'data-consentkit-srcset="/p2.gif 2x" alt="">',
+                b'<img data-consentkit-vendor="google-analytics" src="/p.gif" srcset="/p2.gif 2x" '
+                b'alt="">',
+                id="img",
+            ),
+            pytest.param(
+                b'<link rel=preconnect data-consentkit-vendor="google-analytics" '
+                b'data-consentkit-href="https://www.google-analytics.com">',
+                b'<link rel=preconnect data-consentkit-vendor="google-analytics" '
+                b'href="https://www.google-analytics.com">',
+                id="link",
+            ),
+            pytest.param(
+                b'<img data-consentkit-vendor="google&#45;analytics" data-consentkit-src="/p.gif">',
+                b'<img data-consentkit-vendor="google&#45;analytics" src="/p.gif">',
+                id="escaped-vendor",
+            ),
+        ],
+    )
+    def test_allowed_pre_marked_tag(self, html: bytes, expected: bytes) -> None:
+        """A pre-marked tag of an allowed vendor gets its src, href and type back."""
+        assert ALLOW.rewrite(html) == expected
+
+    @pytest.mark.parametrize(
+        "html",
+        [
+            pytest.param(
+                b'<script type="text/plain" data-consentkit-vendor="google-analytics" '
+                b'data-consentkit-src="https://www.googletagmanager.com/gtag/js"></script>',
+                id="denied",
+            ),
+            pytest.param(
+                b'<img data-consentkit-vendor="hotjar" data-consentkit-src="/p.gif">', id="unknown"
+            ),
+            pytest.param(
+                b'<script type="text/plain" data-consentkit-vendor="">gtag(1)</script>', id="empty"
+            ),
+        ],
+    )
+    def test_blocked_pre_marked_tag_kept(self, html: bytes) -> None:
+        """A pre-marked tag whose vendor is denied or unknown is left exactly as is."""
+        assert allowing("youtube").rewrite(html) == html
+
+    def test_blocked_marked_tag_with_live_source(self) -> None:
+        """A tag marked with a denied vendor but still live is neutralised, fail-closed."""
+        html = b'<img data-consentkit-vendor="google-analytics" src="/pixel.gif">'
+
+        assert DENY.rewrite(html) == (
+            b'<img data-consentkit-vendor="google-analytics" data-consentkit-src="/pixel.gif">'
+        )
+
+    def test_round_trip_restores_meaning(self) -> None:
+        """A neutralised page passed through an allowing rewriter loads what it loaded before."""
+        assert ALLOW.rewrite(DENY.rewrite(PAGE)) == PAGE_TEMPLATE % ACTIVATED
+
+    def test_allowing_rewriter_leaves_page(self) -> None:
+        """With every vendor allowed, a page without pre-marked tags is unchanged."""
+        assert ALLOW.rewrite(PAGE) == PAGE
+
+
+class TestHtmlRewriterTokenises:
+    @pytest.mark.parametrize(
+        "html",
+        [
+            pytest.param(
+                b"<script>document.write('<img src=\"https://www.google-analytics.com/c\">')"
+                b"</script>",
+                id="script-content",
+            ),
+            pytest.param(
+                b"<style>/* <img src=//www.google-analytics.com/c> */</style>", id="style"
+            ),
+            pytest.param(b"<textarea>" + GTAG_LOADER + b"</textarea>", id="textarea"),
+            pytest.param(b"<title>" + GTAG_LOADER + b"</TITLE>", id="title"),
+            pytest.param(b"<xmp>" + PIXEL + b"</xmp>", id="xmp"),
+            pytest.param(b"<iframe src=/x>" + PIXEL + b"</iframe>", id="iframe-content"),
+            pytest.param(b"<!-- " + GTAG_LOADER + b" -->", id="comment"),
+            pytest.param(b"<!--[if lt IE 9]>" + GTAG_BLOCK + b"<![endif]-->", id="conditional"),
+            pytest.param(b"<a title='<img src=//www.google-analytics.com/c>'>x</a>", id="in-value"),
+            pytest.param(b"<!x <img src=//www.google-analytics.com/c>", id="bogus-comment"),
+            pytest.param(b"<?x <img src=//www.google-analytics.com/c>", id="processing-instr"),
+            pytest.param(b"<plaintext>" + PIXEL, id="plaintext"),
+            pytest.param(b'<img src="//www.google-analytics.com/c"', id="unfinished-at-eof"),
+            pytest.param(b"\xff\xfe<p>\x80\x00</p>", id="binary"),
+        ],
+    )
+    def test_not_markup_is_not_rewritten(self, html: bytes) -> None:
+        """Raw text, comments, attribute values and bogus comments are never scanned."""
+        assert DENY.rewrite(html) == html
+
+    @pytest.mark.parametrize(
+        ("html", "expected"),
+        [
+            pytest.param(
+                b"<script>gtag(1)</SCRIPT \n><img src=//www.google-analytics.com/c>",
+                b'<script type="text/plain"' + GA_MARK + b">gtag(1)</SCRIPT \n>"
+                b"<img" + GA_MARK + b" data-consentkit-src=//www.google-analytics.com/c>",
+                id="end-tag-case-and-space",
+            ),
+            pytest.param(
+                b'<img alt="a > b" src="//www.google-analytics.com/c">',
+                b"<img"
+                + GA_MARK
+                + b' alt="a > b" data-consentkit-src="//www.google-analytics.com/c">',
+                id="gt-in-quoted-value",
+            ),
+            pytest.param(
+                b"<!--><img src=//www.google-analytics.com/c><!--->",
+                b"<!--><img"
+                + GA_MARK
+                + b" data-consentkit-src=//www.google-analytics.com/c><!--->",
+                id="abrupt-comments",
+            ),
+            pytest.param(
+                b'<p title=x="y>" <img src=//www.google-analytics.com/c>',
+                b'<p title=x="y>" <img' + GA_MARK + b" data-consentkit-src="
+                b"//www.google-analytics.com/c>",
+                id="quote-in-unquoted-value",
+            ),
+            pytest.param(
+                b"<style>x</style ><img src=//www.google-analytics.com/c>",
+                b"<style>x</style ><img" + GA_MARK + b" data-consentkit-src="
+                b"//www.google-analytics.com/c>",
+                id="after-raw-text",
+            ),
+        ],
+    )
+    def test_markup_after_tricky_syntax(self, html: bytes, expected: bytes) -> None:
+        """Tags are found where a browser finds them, and only there."""
+        assert DENY.rewrite(html) == expected
+
+    def test_overlong_tag_is_text(self) -> None:
+        """A tag longer than the bound passes through unchanged, as text."""
+        html = b'<img src="//www.google-analytics.com/c" alt="' + b"x" * MAX_TAG_BYTES + b'">'
+
+        assert DENY.rewrite(html) == html
+
+    def test_inline_script_judged_on_look_ahead(self) -> None:
+        """Only the first MAX_SCRIPT_LOOKAHEAD bytes of an inline script are searched."""
+        near = b"<script>" + b" " * (MAX_SCRIPT_LOOKAHEAD - 5) + b"gtag(</script>"
+        far = b"<script>" + b" " * (MAX_SCRIPT_LOOKAHEAD - 4) + b"gtag(</script>"
+
+        assert (DENY.rewrite(near), DENY.rewrite(far)) == (
+            b'<script type="text/plain"' + GA_MARK + near[7:],
+            far,
+        )
+
+
+class TestHtmlStream:
+    def test_holds_only_an_unfinished_tag(self) -> None:
+        """Bytes are released as soon as they are decided; a cut tag waits for its end."""
+        stream = DENY.stream()
+
+        assert (
+            stream.feed(b"<p>hi</p><img src=//x.google-ana"),
+            stream.feed(b"lytics.com/c"),
+            stream.feed(b">") + stream.close(),
+        ) == (
+            b"<p>hi</p>",
+            b"",
+            b"<img" + GA_MARK + b" data-consentkit-src=//x.google-analytics.com/c>",
+        )
+
+    def test_memory_is_bounded(self) -> None:
+        """A long comment, text or unfinished tag is passed on, never buffered whole."""
+        stream = DENY.stream()
+        body = b"<!-- " + b"x" * 200_000 + b"<p " + b"y" * 200_000
+        chunks = [body[i : i + 8192] for i in range(0, len(body), 8192)]
+        fed = out = lag = 0
+        for chunk in chunks:
+            fed += len(chunk)
+            out += len(stream.feed(chunk))
+            lag = max(lag, fed - out)
+
+        assert (lag < MAX_TAG_BYTES, out + len(stream.close())) == (True, len(body))
+
+    def test_script_held_up_to_look_ahead(self) -> None:
+        """An inline script is released once its look-ahead is seen, with its decision."""
+        body = b"gtag(" + b" " * (MAX_SCRIPT_LOOKAHEAD + 3)
+        stream = DENY.stream()
+
+        assert (stream.feed(b"<script>" + body[:-1]), stream.feed(body[-1:])) == (
+            b"",
+            b'<script type="text/plain"' + GA_MARK + b">" + body[:-8],
+        )
+
+    def test_every_split_point(self) -> None:
+        """Cutting the reference page anywhere in two gives the whole page's output."""
+        whole = DENY.rewrite(PAGE)
+
+        assert [feed_in_pieces(DENY, PAGE, [cut]) for cut in range(len(PAGE) + 1)] == [whole] * (
+            len(PAGE) + 1
+        )
+
+    @pytest.mark.parametrize(
+        "rewriter",
+        [
+            pytest.param(DENY, id="deny"),
+            pytest.param(ALLOW, id="allow"),
+            pytest.param(REWRITERS[2], id="mixed"),
+        ],
+    )
+    def test_byte_by_byte(self, rewriter: HtmlRewriter) -> None:
+        """Feeding one byte at a time gives the whole page's output."""
+        stream = rewriter.stream()
+        out = b"".join(stream.feed(PAGE[i : i + 1]) for i in range(len(PAGE)))
+
+        assert out + stream.close() == rewriter.rewrite(PAGE)
+
+
+# Strategies: realistic pages assembled from fragments (vendor tags, pre-marked tags, and
+# ordinary or tricky markup where vendor URLs appear in text, comments, raw text or
+# attribute values), and "token soup" that puts the tokeniser's special characters and
+# the vendors' names next to each other at random.
+VENDOR_TAGS = (
+    *PAGE_TAGS,
+    b'<iframe src="https://www.youtube-nocookie.com/embed/x"></iframe>',
+    b"<SCRIPT SRC=//www.googletagmanager.com/gtag/js?id=1></SCRIPT >",
+    b'<img src="https:&#47;&#47;www&#46;google-analytics&#46;com/c">',
+    b"<script type=module>gtag('x')</script>",
+)
+PRE_MARKED = (
+    b'<script type="text/plain" data-consentkit-vendor="google-analytics" '
+    b'data-consentkit-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>',
+    b"<script type=text/plain data-consentkit-vendor=google-analytics>gtag(1)</script>",
+    b'<img data-consentkit-vendor="youtube" data-consentkit-src="/thumb.jpg">',
+    b'<link data-consentkit-vendor="google-analytics" '
+    b'data-consentkit-href="//www.google-analytics.com">',
+)
+ORDINARY = (
+    b'<div class="card">',
+    b"</div>",
+    b'<a href="/a?x=1&amp;y=2">lien</a>',
+    b'<img src="/i.png" alt="a > b" srcset="/i2.png 2x">',
+    b'<link rel="stylesheet" href="/s.css">',
+    b"Caf\xc3\xa9 \xe2\x82\xac 5 < 6 & 7 > 3 ",
+    b"caf\xe9 ",
+    b"<!-- <img src=//www.google-analytics.com/c> -->",
+    b"<script>document.write('<img src=//www.google-analytics.com/c>')</script>",
+    b"<textarea><script src=//www.googletagmanager.com/gtag/js></script></textarea>",
+    b"<a title='<img src=//www.google-analytics.com/c>'>t</a>",
+    b"<!x <img src=//www.google-analytics.com/c>",
+    b"<style>/* <link href=//www.google-analytics.com> */</style>",
+    b'<script type="application/ld+json">{"a": "gtag("}</script>',
+    b'<a href="/search?q=">q</a><input value="=">',
+    b"<!-->",
+    b"\n",
+)
+TOKENS = (
+    *"<>/!?-=\"' \n\tax#&;",
+    "</",
+    "<!--",
+    "-->",
+    "script",
+    "SCRIPT",
+    "style",
+    "textarea",
+    "iframe",
+    "img",
+    "IMG",
+    "link",
+    "noscript",
+    "plaintext",
+    "src",
+    "srcset",
+    "href",
+    "type",
+    "text/plain",
+    "module",
+    "application/ld+json",
+    "data-consentkit-vendor",
+    "data-consentkit-src",
+    "data-consentkit-type",
+    "data-consentkit-href",
+    "google-analytics",
+    "youtube",
+    "https://www.google-analytics.com/c",
+    "//www.googletagmanager.com/gtag/js",
+    "gtag(",
+    "&#46;",
+    "&#x67;",
+    "&#0071;",
+    "&period;",
+    "&amp;",
+    "WWW.GOOGLE-ANALYTICS.COM",
+    "é",
+    "\x00",
+)
+
+
+def pages_of(*fragments: bytes) -> st.SearchStrategy[bytes]:
+    return st.lists(st.sampled_from(fragments), max_size=40).map(b"".join)
+
+
+realistic_pages = pages_of(*VENDOR_TAGS, *PRE_MARKED, *ORDINARY)
+token_soup = st.lists(st.sampled_from(TOKENS), max_size=80).map(lambda ts: "".join(ts).encode())
+any_page = realistic_pages | token_soup | st.binary(max_size=400)
+rewriters = st.sampled_from(REWRITERS)
+
+
+class TestHtmlRewriterProperties:
+    @given(html=any_page, cuts=st.lists(st.integers(min_value=0), max_size=10), rewriter=rewriters)
+    @example(html=PAGE, cuts=[100, 101, 700, 701, 702], rewriter=DENY)
+    def test_split_invariant(self, html: bytes, cuts: list[int], rewriter: HtmlRewriter) -> None:
+        """Every way of cutting the input into chunks gives the output of the whole."""
+        assert feed_in_pieces(rewriter, html, cuts) == rewriter.rewrite(html)
+
+    @given(html=any_page, cuts=st.lists(st.integers(min_value=0), max_size=10), rewriter=rewriters)
+    def test_split_invariant_at_tiny_bounds(
+        self, html: bytes, cuts: list[int], rewriter: HtmlRewriter
+    ) -> None:
+        """With bounds of a few bytes, overlong tags and scripts still cut the same way."""
+        with (
+            mock.patch.object(consentkit.html, "MAX_TAG_BYTES", 9),
+            mock.patch.object(consentkit.html, "MAX_SCRIPT_LOOKAHEAD", 13),
+        ):
+            assert feed_in_pieces(rewriter, html, cuts) == rewriter.rewrite(html)
+
+    @given(html=any_page, cuts=st.lists(st.integers(min_value=0), max_size=4), rewriter=rewriters)
+    def test_fast_path_is_exact(self, html: bytes, cuts: list[int], rewriter: HtmlRewriter) -> None:
+        """Skipping untokenised regions gives what tokenising every byte gives."""
+        fast = feed_in_pieces(rewriter, html, cuts)
+        # Declaring every ">" possibly quoted sends each token through the exact tokeniser.
+        with mock.patch.object(consentkit.html, "_maybe_quoted", return_value=True):
+            assert rewriter.rewrite(html) == fast
+
+    @given(html=any_page, rewriter=rewriters)
+    def test_idempotent(self, html: bytes, rewriter: HtmlRewriter) -> None:
+        """Rewriting the rewriter's own output changes nothing."""
+        once = rewriter.rewrite(html)
+
+        assert rewriter.rewrite(once) == once
+
+    @given(html=pages_of(*VENDOR_TAGS, *ORDINARY))
+    def test_deny_undoes_allow(self, html: bytes) -> None:
+        """Activating a neutralised page and denying again gives the same neutralised page."""
+        denied = DENY.rewrite(html)
+
+        assert DENY.rewrite(ALLOW.rewrite(denied)) == denied
+
+    @given(html=pages_of(*ORDINARY))
+    def test_no_vendor_tags_identical(self, html: bytes) -> None:
+        """Pages whose only vendor URLs sit in text, comments or raw text are unchanged."""
+        assert DENY.rewrite(html) == html
