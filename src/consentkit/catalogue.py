@@ -202,6 +202,11 @@ class Catalogue(_Model):
         if problems:
             raise ConfigurationError(problems)
 
+    def __hash__(self) -> int:
+        # Equal catalogues share revision and fingerprint; pydantic's own hash
+        # would fail on the text dictionaries.
+        return hash((self.revision, self.fingerprint))
+
     def model_post_init(self, context: Any, /) -> None:
         self._index  # noqa: B018  -- computed now, at start-up, not on a first request
 

@@ -8,6 +8,7 @@ be used?
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -160,6 +161,11 @@ class Consent:
         vendor = self.catalogue.vendor(vendor_id)
         return vendor is not None and self.purposes.issuperset(vendor.purposes)
 
+    @property
+    def allowed_vendors(self) -> frozenset[str]:
+        """Every vendor :meth:`allows_vendor` allows."""
+        return _allowed_vendors(self.catalogue, self.purposes, self.vendors)
+
     def allows_cookie(self, name: str, storage: Storage = "cookie") -> bool:
         """Whether a cookie may be set: its rule's vendor and **all** its purposes are granted.
 
@@ -186,6 +192,17 @@ class Consent:
             "expires_at": _iso(self.expires_at),
             "revision": self.revision,
         }
+
+
+@functools.lru_cache(maxsize=256)
+def _allowed_vendors(
+    catalogue: Catalogue, purposes: frozenset[str], vendors: frozenset[str]
+) -> frozenset[str]:
+    # Few distinct choices exist, and each request asks: remember them. The
+    # catalogue is hashed by identity (see Catalogue.__hash__).
+    return frozenset(
+        v.id for v in catalogue.vendors if v.id in vendors and purposes.issuperset(v.purposes)
+    )
 
 
 def _known(kind: str, ids: Iterable[str], lookup: Callable[[str], object | None]) -> frozenset[str]:

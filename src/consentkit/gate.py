@@ -59,7 +59,7 @@ class Gate:
         """Every vendor allowed: what the HTML rewriting depends on."""
         if self.consent is None:
             return self.catalogue.essential_vendors
-        return frozenset(v.id for v in self.catalogue.vendors if self.consent.allows_vendor(v.id))
+        return self.consent.allowed_vendors
 
     def verdict(self, name: str, storage: Storage = "cookie") -> Verdict:
         """Whether a cookie may be set: ``"allow"``, ``"deny"``, or ``"undeclared"``.

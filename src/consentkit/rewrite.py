@@ -86,10 +86,12 @@ def stale_cookie_deletions(
     """
     kept = set(keep)
     deletions: list[str] = []
-    domains = deletion_domains(host)[:MAX_DELETION_DOMAINS]
+    domains: list[str | None] | None = None  # worked out only when something is stale
     for name in names:
         if name in kept or gate.verdict(name) != "deny":
             continue
+        if domains is None:
+            domains = deletion_domains(host)[:MAX_DELETION_DOMAINS]
         rule = gate.catalogue.rule_for(name)
         targets: dict[tuple[str | None, str], None] = dict.fromkeys((d, "/") for d in domains)
         if rule is not None and (rule.domain or rule.path):
