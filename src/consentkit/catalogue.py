@@ -14,10 +14,10 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -31,7 +31,7 @@ from pydantic import (
 from consentkit.durations import Duration, parse_duration
 from consentkit.exceptions import ConfigurationError
 
-__all__ = ["Catalogue", "CookieRule", "ExpiryPolicy", "Purpose", "Vendor"]
+__all__ = ["Catalogue", "ConsentModeMapping", "CookieRule", "ExpiryPolicy", "Purpose", "Vendor"]
 
 #: Transfer mechanisms of GDPR chapter V a vendor outside the EEA may rely on.
 TransferSafeguard = Literal[
@@ -60,9 +60,6 @@ _RULE_CACHE_SIZE = 4096
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-_M = TypeVar("_M", bound=_Model)
 
 
 class Purpose(_Model):
@@ -172,6 +169,29 @@ class ExpiryPolicy(_Model):
         return parse_duration(self.refuse)
 
 
+class ConsentModeMapping(_Model):
+    """Which purposes drive each Google Consent Mode v2 signal.
+
+    A signal is granted only when every purpose listed for it is; a signal with no
+    purpose is always denied.
+    """
+
+    ad_storage: tuple[Slug, ...] = ()
+    analytics_storage: tuple[Slug, ...] = ()
+    ad_user_data: tuple[Slug, ...] = ()
+    ad_personalization: tuple[Slug, ...] = ()
+    #: The Google vendors whose tags load before consent in "advanced" Consent Mode.
+    vendors: tuple[Slug, ...] = ()
+
+    def signals(self) -> dict[str, tuple[str, ...]]:
+        return {
+            "ad_storage": self.ad_storage,
+            "analytics_storage": self.analytics_storage,
+            "ad_user_data": self.ad_user_data,
+            "ad_personalization": self.ad_personalization,
+        }
+
+
 class Catalogue(_Model):
     """Everything a site declares about consent, validated as a whole.
 
@@ -187,18 +207,24 @@ class Catalogue(_Model):
     #: Where the site's own privacy and cookie policy lives, for the banner's link.
     policy_url: Annotated[str, StringConstraints(pattern=r"^(?:https?://|/)\S*$")] | None = None
     expiry: ExpiryPolicy = ExpiryPolicy()
+    #: The banner's words, per language, replacing its defaults key by key.
+    texts: dict[Language, dict[str, Text]] = Field(default_factory=dict)
+    #: How purposes map to Google Consent Mode v2 signals, when the site uses it.
+    consent_mode: ConsentModeMapping | None = None
     purposes: tuple[Purpose, ...] = Field(min_length=1)
     vendors: tuple[Vendor, ...] = ()
     cookies: tuple[CookieRule, ...] = ()
 
     def __init__(self, **data: Any) -> None:
+        from consentkit._checks import Parts, describe_errors, reference_problems
+
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            problems = _describe_errors(exc, data)
-            problems += _reference_problems(_Parts(data))
+            problems = describe_errors(exc, data)
+            problems += reference_problems(Parts(data))
             raise ConfigurationError(problems) from None
-        problems = _reference_problems(_Parts(self))
+        problems = reference_problems(Parts(self))
         if problems:
             raise ConfigurationError(problems)
 
@@ -404,179 +430,3 @@ class _Index:
 
 def _languages(default: str, declared: Iterable[str]) -> tuple[str, ...]:
     return (default, *(lang for lang in dict.fromkeys(declared) if lang != default))
-
-
-# Validation. Pydantic checks each field; the functions below check what
-# relates fields to one another, and word every problem with its place.
-
-
-def _describe_errors(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
-    problems = []
-    for error in exc.errors():
-        loc = _place(error["loc"], data)
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "string_pattern_mismatch":
-            message = f"{error['input']!r} is not valid here"
-        elif error["type"] == "extra_forbidden":
-            message = "unknown setting (check its spelling)"
-        problems.append(f"{loc}: {message}" if loc else message)
-    return problems
-
-
-def _place(loc: Sequence[int | str], data: Any) -> str:
-    """``('vendors', 0, 'purposes', 1)`` as ``vendors[0] (google-analytics).purposes[1]``."""
-    out = ""
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            node = node[part] if isinstance(node, Sequence) and 0 <= part < len(node) else None
-            label = _label(node)
-            if label:
-                out += f" ({label})"
-        else:
-            out += f".{part}" if out else part
-            node = node.get(part) if isinstance(node, Mapping) else None
-    return out
-
-
-def _label(item: Any) -> str | None:
-    if isinstance(item, Mapping):
-        value = item.get("id", item.get("name"))
-        return value if isinstance(value, str) else None
-    if isinstance(item, Purpose | Vendor):
-        return item.id
-    if isinstance(item, CookieRule):
-        return item.name
-    return None
-
-
-class _Parts:
-    """The items of a catalogue, each valid or ``None``, with their original positions.
-
-    An invalid catalogue is checked too, so every problem shows in one report:
-    invalid items are skipped, but their ids still count as declared, so a
-    typo in one vendor doesn't turn every reference to it into a second error.
-    """
-
-    def __init__(self, data: Catalogue | Mapping[str, Any]) -> None:
-        if isinstance(data, Catalogue):
-            self.default, self.declared = data.default_language, tuple(data.languages)
-            self.purposes: list[Purpose | None] = list(data.purposes)
-            self.vendors: list[Vendor | None] = list(data.vendors)
-            self.cookies: list[CookieRule | None] = list(data.cookies)
-            self.raw_purpose_ids: set[str] = set()
-            self.raw_vendor_ids: set[str] = set()
-            return
-        default = data.get("default_language", "en")
-        declared = data.get("languages", ())
-        self.default = default if isinstance(default, str) else "en"
-        self.declared = (
-            tuple(lang for lang in declared if isinstance(lang, str))
-            if isinstance(declared, list | tuple)
-            else ()
-        )
-        self.purposes = _valid_items(data.get("purposes"), Purpose)
-        self.vendors = _valid_items(data.get("vendors"), Vendor)
-        self.cookies = _valid_items(data.get("cookies"), CookieRule)
-        self.raw_purpose_ids = _raw_ids(data.get("purposes"))
-        self.raw_vendor_ids = _raw_ids(data.get("vendors"))
-
-
-def _valid_items(items: Any, model: type[_M]) -> list[_M | None]:
-    if not isinstance(items, list | tuple):
-        return []
-    out: list[_M | None] = []
-    for item in items:
-        try:
-            out.append(item if isinstance(item, model) else model.model_validate(item))
-        except ValidationError:
-            out.append(None)
-    return out
-
-
-def _raw_ids(items: Any) -> set[str]:
-    if not isinstance(items, list | tuple):
-        return set()
-    return {
-        item["id"]
-        for item in items
-        if isinstance(item, Mapping) and isinstance(item.get("id"), str)
-    }
-
-
-def _reference_problems(parts: _Parts) -> list[str]:
-    problems: list[str] = []
-    default = parts.default
-    languages = _languages(default, parts.declared)
-
-    def texts(place: str, field: str, value: Mapping[str, str] | str | None) -> None:
-        if value is None or isinstance(value, str):
-            return
-        for lang in languages:
-            if lang not in value:
-                which = "the default language" if lang == default else "a declared language"
-                problems.append(f"{place}.{field}: no text in {which} {lang!r}")
-
-    purposes = [(i, p) for i, p in enumerate(parts.purposes) if p is not None]
-    vendors = [(i, v) for i, v in enumerate(parts.vendors) if v is not None]
-    cookies = [(i, c) for i, c in enumerate(parts.cookies) if c is not None]
-    purpose_ids = _unique("purposes", [(i, p.id) for i, p in purposes], problems)
-    purpose_ids |= parts.raw_purpose_ids
-    vendor_ids = _unique("vendors", [(i, v.id) for i, v in vendors], problems)
-    vendor_ids |= parts.raw_vendor_ids
-    by_vendor = {v.id: v for _, v in vendors}
-    for i, purpose in purposes:
-        place = f"purposes[{i}] ({purpose.id})"
-        texts(place, "name", purpose.name)
-        texts(place, "description", purpose.description)
-    for i, vendor in vendors:
-        place = f"vendors[{i}] ({vendor.id})"
-        for unknown in sorted(set(vendor.purposes) - purpose_ids):
-            problems.append(f"{place}.purposes: unknown purpose {unknown!r}")
-        if vendor.country not in _EEA and vendor.transfer_safeguard is None:
-            problems.append(
-                f"{place}.transfer_safeguard: {vendor.country} is outside the EEA; name the "
-                "safeguard for the transfer (e.g. 'standard-contractual-clauses')"
-            )
-        texts(place, "description", vendor.description)
-    decisions: dict[tuple[str, str, str | None, str | None], tuple[str, frozenset[str], int]] = {}
-    for i, rule in cookies:
-        place = f"cookies[{i}] ({rule.name})"
-        if rule.vendor not in vendor_ids:
-            problems.append(f"{place}.vendor: unknown vendor {rule.vendor!r}")
-        for unknown in sorted(set(rule.purposes) - purpose_ids):
-            problems.append(f"{place}.purposes: unknown purpose {unknown!r}")
-        owner = by_vendor.get(rule.vendor)
-        if owner is not None:
-            for extra in sorted(set(rule.purposes) - set(owner.purposes)):
-                if extra in purpose_ids:
-                    problems.append(
-                        f"{place}.purposes: {extra!r} is not one of vendor {owner.id!r}'s purposes"
-                    )
-        if rule.storage == "cookie" and not _COOKIE_NAME.match(rule.name):
-            problems.append(f"{place}.name: {rule.name!r} has characters a cookie name can't have")
-        texts(place, "description", rule.description)
-        texts(place, "duration", rule.duration)
-        # The policy's own table lists _gat_UA-XXXXXXXX-X twice, with two durations:
-        # rows may repeat a name, but never with another decision.
-        key = (rule.storage, rule.name, rule.domain, rule.path)
-        needs = (rule.vendor, frozenset(rule.purposes or (owner.purposes if owner else ())), i)
-        if key in decisions and decisions[key][:2] != needs[:2]:
-            problems.append(
-                f"{place}: same cookie as cookies[{decisions[key][2]}] but another vendor or "
-                "purposes; a cookie's decision must be unambiguous"
-            )
-        decisions.setdefault(key, needs)
-    return problems
-
-
-def _unique(kind: str, ids: list[tuple[int, str]], problems: list[str]) -> set[str]:
-    seen: dict[str, int] = {}
-    for i, item_id in ids:
-        if item_id in seen:
-            problems.append(
-                f"{kind}[{i}] ({item_id}): duplicate id, first used by {kind}[{seen[item_id]}]"
-            )
-        seen.setdefault(item_id, i)
-    return set(seen)
