@@ -63,7 +63,9 @@ class Client:
 
 @pytest.fixture
 def config(catalogue: Catalogue) -> ConsentConfig:
-    return ConsentConfig(catalogue=catalogue, secret_keys=[SECRET])
+    # Without the banner, so pages can be compared byte for byte (tests/test_banner.py
+    # covers its injection).
+    return ConsentConfig(catalogue=catalogue, secret_keys=[SECRET], banner=False)
 
 
 @pytest.fixture(params=["wsgi", "asgi"])

@@ -26,6 +26,8 @@ CONFIG = ConsentConfig(
     secret_keys=[os.environ.get("CONSENTKIT_SECRET_KEY", DEMO_KEY)],
     # The demo runs on http://127.0.0.1: a Secure cookie would never come back.
     cookie_secure=os.environ.get("CONSENTKIT_COOKIE_SECURE", "0") == "1",
+    # Google tags stay blocked until consent, and get Consent Mode v2 signals.
+    consent_mode="basic",
 )
 
 # Google's GA4 snippet, exactly as Analytics hands it out.

@@ -11,8 +11,7 @@ from typing import Any
 
 from consentkit.config import ConsentConfig
 from consentkit.endpoints import EndpointRequest, handle
-from consentkit.engine import CONSENT_KEY, Engine
-from consentkit.html import HtmlStream
+from consentkit.engine import CONSENT_KEY, BodyStream, Engine
 
 __all__ = ["ASGIConsentMiddleware"]
 
@@ -44,7 +43,13 @@ class ASGIConsentMiddleware:
             await self._endpoint(scope, receive, send)
             return
         headers = _headers(scope)
-        ctx = engine.for_request(scope["method"], _host(scope, headers), headers.get("cookie"))
+        ctx = engine.for_request(
+            scope["method"],
+            _host(scope, headers),
+            headers.get("cookie"),
+            user_agent=headers.get("user-agent"),
+            accept_language=headers.get("accept-language"),
+        )
         scope = dict(scope)
         scope[CONSENT_KEY] = ctx.consent
         extensions = scope.get("extensions")
@@ -54,7 +59,7 @@ class ASGIConsentMiddleware:
             scope["extensions"] = {
                 k: v for k, v in extensions.items() if k != "http.response.pathsend"
             }
-        stream: HtmlStream | None = None
+        stream: BodyStream | None = None
 
         async def send_rewritten(message: Message) -> None:
             nonlocal stream

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from consentkit.catalogue import Catalogue
 from consentkit.exceptions import ConfigurationError
@@ -40,6 +41,12 @@ class ConsentConfig:
     :param strict: block cookies no catalogue rule declares, instead of letting them
         through with a warning.
     :param max_body: the largest consent request body read, in bytes.
+    :param banner: inject the consent banner into HTML pages.
+    :param language: the banner's language; by default the visitor's
+        ``Accept-Language`` among the catalogue's, else its default language.
+    :param consent_mode: Google Consent Mode v2: ``"off"``; ``"basic"`` (Google tags
+        stay blocked until consent, and get the matching signals); or ``"advanced"``
+        (they load at once with denied defaults). Needs the catalogue's ``consent_mode``.
     :raises ConfigurationError: naming what is wrong.
     """
 
@@ -52,6 +59,9 @@ class ConsentConfig:
     mount_path: str = DEFAULT_MOUNT_PATH
     strict: bool = False
     max_body: int = DEFAULT_MAX_BODY
+    banner: bool = True
+    language: str | None = None
+    consent_mode: Literal["off", "basic", "advanced"] = "off"
 
     def __post_init__(self) -> None:
         problems = []
@@ -87,5 +97,21 @@ class ConsentConfig:
             )
         if self.max_body < 256:
             problems.append(f"max_body {self.max_body} is too small for a consent request")
+        if isinstance(self.catalogue, Catalogue):
+            languages = self.catalogue.all_languages
+            if self.language is not None and self.language not in languages:
+                problems.append(
+                    f"language {self.language!r} is not one of the catalogue's: "
+                    + ", ".join(languages)
+                )
+            if self.consent_mode not in ("off", "basic", "advanced"):
+                problems.append(
+                    f"consent_mode {self.consent_mode!r} must be 'off', 'basic' or 'advanced'"
+                )
+            elif self.consent_mode != "off" and self.catalogue.consent_mode is None:
+                problems.append(
+                    "consent_mode needs the catalogue's [consent_mode] table: which purposes "
+                    "grant analytics_storage, ad_storage, ad_user_data and ad_personalization"
+                )
         if problems:
             raise ConfigurationError(problems)

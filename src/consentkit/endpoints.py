@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from consentkit.banner import ASSETS
 from consentkit.consent import Consent
 from consentkit.cookies import consent_cookie, cookie_names, expire_cookie
 from consentkit.exceptions import ChoiceError
@@ -72,10 +73,7 @@ class _BadRequest(Exception):
 
 def handle(engine: Engine, request: EndpointRequest) -> EndpointResponse:
     """Answer a request under the mount path."""
-    routes: dict[str, dict[str, Callable[[Engine, EndpointRequest], EndpointResponse]]] = {
-        "/consent": {"GET": _get_consent, "POST": _post_consent, "DELETE": _delete_consent},
-    }
-    methods = routes.get(request.path)
+    methods = _ROUTES.get(request.path)
     if methods is None:
         return _json(404, {"error": f"no endpoint {request.path!r}", "field": None})
     handler = methods.get(request.method)
@@ -87,6 +85,9 @@ def handle(engine: Engine, request: EndpointRequest) -> EndpointResponse:
         return handler(engine, request)
     except _BadRequest as exc:
         return _json(exc.status, {"error": exc.error, "field": exc.field})
+
+
+Handler = Callable[["Engine", EndpointRequest], EndpointResponse]
 
 
 def _get_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
@@ -246,32 +247,36 @@ def _id_list(data: Mapping[str, Any], name: str) -> list[str] | None:
 
 
 def _language(engine: Engine, request: EndpointRequest) -> str:
-    languages = engine.catalogue.all_languages
     asked = dict(parse_qsl(request.query)).get("lang")
-    if asked in languages:
+    if asked in engine.catalogue.all_languages:
         return asked
-    for lang in _accept_language(request.headers.get("accept-language", "")):
-        if lang in languages:
-            return lang
-        if lang.split("-")[0] in languages:
-            return lang.split("-")[0]
-    return engine.catalogue.default_language
+    return engine.language(request.headers.get("accept-language"))
 
 
-def _accept_language(header: str) -> list[str]:
-    """Languages by preference, from an ``Accept-Language`` header."""
-    ranked = []
-    for position, part in enumerate(header.split(",")[:20]):
-        lang, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if lang and quality > 0:
-            ranked.append((-quality, position, lang.strip().lower()))
-    return [lang for _, _, lang in sorted(ranked)]
+def _asset(name: str) -> Callable[[Engine, EndpointRequest], EndpointResponse]:
+    def serve(engine: Engine, request: EndpointRequest) -> EndpointResponse:
+        asset = ASSETS.get(name)
+        if asset is None:
+            return _json(404, {"error": f"{name} is not installed", "field": None})
+        headers = [
+            ("ETag", asset.etag),
+            # The loader's URLs carry the content's digest, so caching long is safe.
+            ("Cache-Control", "public, max-age=86400"),
+        ]
+        if asset.etag in request.headers.get("if-none-match", ""):
+            return EndpointResponse(304, headers)
+        headers += [("Content-Type", asset.content_type), ("Content-Length", str(len(asset.body)))]
+        return EndpointResponse(200, headers, asset.body)
+
+    return serve
+
+
+_ROUTES: dict[str, dict[str, Handler]] = {
+    "/consent": {"GET": _get_consent, "POST": _post_consent, "DELETE": _delete_consent},
+    "/banner.js": {"GET": _asset("banner.js")},
+    "/banner.css": {"GET": _asset("banner.css")},
+    "/consent-mode.js": {"GET": _asset("consent-mode.js")},
+}
 
 
 def _redirect(request: EndpointRequest, headers: list[tuple[str, str]]) -> EndpointResponse:

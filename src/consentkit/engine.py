@@ -9,14 +9,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from consentkit.banner import (
+    HeadInjector,
+    consent_mode_state,
+    csp_nonce,
+    is_crawler,
+    loader,
+    negotiate_language,
+    texts,
+)
 from consentkit.catalogue import Catalogue
 from consentkit.config import ConsentConfig
 from consentkit.consent import Consent
 from consentkit.cookies import cookie_names, get_cookie
 from consentkit.gate import Gate
-from consentkit.html import HtmlRewriter, HtmlStream, VendorDetector, VendorSignature
+from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 from consentkit.rewrite import (
     add_vary_cookie,
     filter_set_cookies,
@@ -24,7 +33,7 @@ from consentkit.rewrite import (
     stale_cookie_deletions,
 )
 
-__all__ = ["CONSENT_KEY", "Engine", "RequestContext", "get_consent"]
+__all__ = ["CONSENT_KEY", "BodyStream", "Engine", "RequestContext", "get_consent"]
 
 logger = logging.getLogger("consentkit")
 
@@ -55,6 +64,14 @@ class Engine:
         )
         self._rewriters: dict[frozenset[str], HtmlRewriter] = {}
         self._public: dict[str, dict[str, Any]] = {}
+        mapping = self.catalogue.consent_mode
+        # In advanced Consent Mode, Google's tags load before any choice, with
+        # every signal denied; cookies stay filtered all the same.
+        self._tags_before_consent: frozenset[str] = (
+            frozenset(mapping.vendors)
+            if config.consent_mode == "advanced" and mapping is not None
+            else frozenset()
+        )
 
     def is_endpoint(self, path: str) -> bool:
         mount = self.config.mount_path
@@ -72,27 +89,59 @@ class Engine:
             logger.debug("consent cookie present but not valid: treated as no consent")
         return consent
 
-    def for_request(self, method: str, host: str, cookie_header: str | None) -> RequestContext:
-        consent = self.read_consent(cookie_header)
+    def for_request(
+        self,
+        method: str,
+        host: str,
+        cookie_header: str | None,
+        *,
+        user_agent: str | None = None,
+        accept_language: str | None = None,
+    ) -> RequestContext:
+        """Read one request's consent. A crawler never has one, and gets no banner."""
+        crawler = is_crawler(user_agent)
+        consent = None if crawler else self.read_consent(cookie_header)
         gate = Gate(self.catalogue, consent, strict=self.config.strict)
-        return RequestContext(self, method.upper(), host, cookie_header or "", consent, gate)
+        return RequestContext(
+            self, method.upper(), host, cookie_header or "", consent, gate, crawler, accept_language
+        )
 
     def rewriter(self, allowed_vendors: frozenset[str]) -> HtmlRewriter:
         """The HTML rewriter for a set of allowed vendors; there are few such sets."""
         rewriter = self._rewriters.get(allowed_vendors)
         if rewriter is None:
-            rewriter = HtmlRewriter(self.detector, allowed_vendors.__contains__)
+            allowed = allowed_vendors | self._tags_before_consent
+            rewriter = HtmlRewriter(self.detector, allowed.__contains__)
             if len(self._rewriters) >= _REWRITER_CACHE:
                 self._rewriters.clear()
             self._rewriters[allowed_vendors] = rewriter
         return rewriter
 
+    def language(self, accept_language: str | None) -> str:
+        """The banner's language for a visitor."""
+        if self.config.language is not None:
+            return self.config.language
+        catalogue = self.catalogue
+        return negotiate_language(
+            accept_language, catalogue.all_languages, catalogue.default_language
+        )
+
     def public_catalogue(self, lang: str) -> dict[str, Any]:
-        """The catalogue as a banner shows it, in one language."""
+        """The catalogue as a banner shows it, in one language, with the banner's words."""
         cached = self._public.get(lang)
         if cached is None:
             cached = self._public[lang] = _localised(self.catalogue, lang)
         return cached
+
+    def consent_mode(self, consent: Consent | None) -> dict[str, Any] | None:
+        """What the page's Consent Mode script and the banner need: state and mapping."""
+        mapping = self.catalogue.consent_mode
+        if self.config.consent_mode == "off" or mapping is None:
+            return None
+        return {
+            "state": consent_mode_state(mapping, consent.purposes if consent else None),
+            "signals": {k: list(v) for k, v in mapping.signals().items()},
+        }
 
 
 @dataclass(slots=True)
@@ -105,15 +154,18 @@ class RequestContext:
     cookie_header: str
     consent: Consent | None
     gate: Gate
+    crawler: bool = False
+    accept_language: str | None = None
 
     def response_headers(
         self, status: int, headers: list[tuple[str, str]]
-    ) -> tuple[list[tuple[str, str]], HtmlStream | None]:
+    ) -> tuple[list[tuple[str, str]], BodyStream | None]:
         """The response's new headers, and a stream to pass its body through when it is HTML.
 
         Denied ``Set-Cookie`` headers are dropped; tracker cookies the browser
         still sends but the gate denies are expired; an HTML body loses
-        ``Content-Length`` (its length changes) and gains ``Vary: Cookie``.
+        ``Content-Length`` (its length changes), gains ``Vary: Cookie``, and,
+        unless the visitor is a crawler, the banner's loader.
         """
         gate = self.gate
         out = filter_set_cookies(headers, gate)
@@ -126,7 +178,42 @@ class RequestContext:
             return out, None
         out = [(name, value) for name, value in out if name.lower() != "content-length"]
         add_vary_cookie(out)
-        return out, self.engine.rewriter(gate.allowed_vendors).stream()
+        engine = self.engine
+        stream = engine.rewriter(gate.allowed_vendors).stream()
+        if not engine.config.banner or self.crawler:
+            return out, stream
+        snippet = loader(
+            mount_path=engine.config.mount_path,
+            lang=engine.language(self.accept_language),
+            show=self.consent is None,
+            allowed=gate.allowed_vendors,
+            consent_mode=engine.consent_mode(self.consent),
+            nonce=csp_nonce(out),
+        )
+        return out, _Chain(stream, HeadInjector(snippet))
+
+
+class BodyStream(Protocol):
+    """What the adapters pass an HTML body through, chunk by chunk."""
+
+    def feed(self, chunk: bytes) -> bytes: ...
+
+    def close(self) -> bytes: ...
+
+
+class _Chain:
+    """The rewriting, then the banner's injection, as one stream."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: BodyStream, second: BodyStream) -> None:
+        self.first, self.second = first, second
+
+    def feed(self, chunk: bytes) -> bytes:
+        return self.second.feed(self.first.feed(chunk))
+
+    def close(self) -> bytes:
+        return self.second.feed(self.first.close()) + self.second.close()
 
 
 def _localised(catalogue: Catalogue, lang: str) -> dict[str, Any]:
@@ -146,6 +233,7 @@ def _localised(catalogue: Catalogue, lang: str) -> dict[str, Any]:
         "revision": catalogue.revision,
         "language": lang,
         "policy_url": catalogue.policy_url,
+        "texts": texts(catalogue, lang),
         "purposes": [
             {
                 "id": p.id,

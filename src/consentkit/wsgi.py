@@ -14,8 +14,7 @@ from typing import Any
 
 from consentkit.config import ConsentConfig
 from consentkit.endpoints import EndpointRequest, handle
-from consentkit.engine import CONSENT_KEY, Engine, RequestContext
-from consentkit.html import HtmlStream
+from consentkit.engine import CONSENT_KEY, BodyStream, Engine, RequestContext
 
 __all__ = ["WSGIConsentMiddleware"]
 
@@ -52,7 +51,11 @@ class WSGIConsentMiddleware:
         if engine.is_endpoint(environ.get("PATH_INFO", "")):
             return self._endpoint(environ, start_response)
         ctx = engine.for_request(
-            environ.get("REQUEST_METHOD", "GET"), _host(environ), environ.get("HTTP_COOKIE")
+            environ.get("REQUEST_METHOD", "GET"),
+            _host(environ),
+            environ.get("HTTP_COOKIE"),
+            user_agent=environ.get("HTTP_USER_AGENT"),
+            accept_language=environ.get("HTTP_ACCEPT_LANGUAGE"),
         )
         environ[CONSENT_KEY] = ctx.consent
         response = _Response(ctx, start_response)
@@ -103,7 +106,7 @@ class _Response:
         self.server_start_response = start_response
         self.server_write: Callable[[bytes], object] | None = None
         self.started = False
-        self.stream: HtmlStream | None = None
+        self.stream: BodyStream | None = None
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None

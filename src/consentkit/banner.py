@@ -1,0 +1,220 @@
+"""The consent banner as the server serves it: assets, the loader it injects, its words.
+
+The banner itself is static JavaScript and CSS (``static/``), served under the
+mount path with an ETag. The middleware injects a loader right after the
+page's ``<head>`` start tag: a JSON configuration element, the stylesheet and a
+deferred script, with the CSP nonce of the response when it has one. Nothing
+inline runs, so a strict Content-Security-Policy needs only ``'self'`` (or the
+nonce). Crawlers get no banner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from importlib import resources
+from typing import Any
+
+from consentkit._texts import DEFAULT_TEXTS, SAFEGUARDS
+from consentkit.catalogue import Catalogue, ConsentModeMapping
+
+__all__ = [
+    "ASSETS",
+    "Asset",
+    "HeadInjector",
+    "consent_mode_state",
+    "csp_nonce",
+    "is_crawler",
+    "negotiate_language",
+    "texts",
+]
+
+SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+
+#: A page without a ``<head>`` in its first bytes gets the loader before its first
+#: ``<body>``; past this many bytes without either, it gets no banner.
+MAX_HEAD_SEARCH = 64 * 1024
+
+# Known crawlers, plus the "<name>bot/<version>" shape nearly all of them use.
+_CRAWLER = re.compile(
+    r"bot/\d|crawler|spider|slurp|googlebot|bingbot|yandex|baiduspider|duckduckbot|"
+    r"facebookexternalhit|facebot|ia_archiver|applebot|petalbot|semrush|ahrefs|mj12bot|"
+    r"lighthouse|headlesschrome/\d+.*\bgoogle",
+    re.IGNORECASE,
+)
+_NONCE = re.compile(r"'nonce-([A-Za-z0-9+/=_-]+)'")
+_HEAD = re.compile(rb"<head(?=[\s>/])[^>]*>", re.IGNORECASE)
+# A page may leave out <head>; then the loader goes before <body>. A fragment (an
+# htmx partial, say) has neither, and gets no banner.
+_HEADLESS = re.compile(rb"</head(?=[\s>])|<body(?=[\s>/])", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A static file of the banner, with the validator clients cache it by."""
+
+    content_type: str
+    body: bytes
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+
+    @property
+    def version(self) -> str:
+        """A short digest for the URL, so a new release is fetched at once."""
+        return hashlib.sha256(self.body).hexdigest()[:12]
+
+
+def _load_assets() -> dict[str, Asset]:
+    types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+    assets = {}
+    folder = resources.files("consentkit") / "static"
+    for name in ("banner.js", "banner.css", "consent-mode.js"):
+        resource = folder / name
+        if resource.is_file():
+            assets[name] = Asset(types[name[name.rindex(".") :]], resource.read_bytes())
+    return assets
+
+
+#: The banner's files by name, read once at import.
+ASSETS: dict[str, Asset] = _load_assets()
+
+
+def is_crawler(user_agent: str | None) -> bool:
+    """Whether a request comes from a known crawler: it gets no banner and no consent."""
+    return bool(user_agent) and _CRAWLER.search(user_agent or "") is not None
+
+
+def negotiate_language(accept_language: str | None, languages: Sequence[str], default: str) -> str:
+    """The visitor's preferred language among ``languages``, from ``Accept-Language``."""
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        lang, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if lang and quality > 0:
+            ranked.append((-quality, position, lang.strip().lower()))
+    for _, _, lang in sorted(ranked):
+        for candidate in (lang, lang.split("-")[0]):
+            if candidate in languages:
+                return candidate
+    return default
+
+
+def csp_nonce(headers: Iterable[tuple[str, str]]) -> str | None:
+    """The nonce a response's Content-Security-Policy allows scripts with, if any."""
+    for name, value in headers:
+        if name.lower() == "content-security-policy":
+            match = _NONCE.search(value)
+            if match:
+                return match.group(1)
+    return None
+
+
+def texts(catalogue: Catalogue, lang: str) -> dict[str, Any]:
+    """Every word of the banner in ``lang``: defaults, then the catalogue's own."""
+    base = DEFAULT_TEXTS.get(lang) or DEFAULT_TEXTS["en"]
+    words: dict[str, Any] = {**base, **catalogue.texts.get(lang, {})}
+    words["safeguards"] = SAFEGUARDS.get(lang) or SAFEGUARDS["en"]
+    return words
+
+
+def consent_mode_state(
+    mapping: ConsentModeMapping, purposes: frozenset[str] | None
+) -> dict[str, str]:
+    """The four Consent Mode v2 signals for a set of granted purposes (None: nothing granted)."""
+    granted = purposes or frozenset()
+    return {
+        signal: "granted" if needs and granted.issuperset(needs) else "denied"
+        for signal, needs in mapping.signals().items()
+    }
+
+
+def loader(
+    *,
+    mount_path: str,
+    lang: str,
+    show: bool,
+    allowed: Iterable[str],
+    consent_mode: Mapping[str, Any] | None,
+    nonce: str | None,
+) -> bytes:
+    """The elements injected into a page: configuration, then the banner's files."""
+    config = {
+        "endpoint": f"{mount_path}/consent",
+        "lang": lang,
+        "show": show,
+        "allowed": sorted(allowed),
+        "consentMode": consent_mode,
+    }
+    # "<" escaped, so no text in the data can close the element.
+    data = json.dumps(config, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+    nonce_attr = f' nonce="{escape(nonce)}"' if nonce else ""
+    parts = [f'<script type="application/json" id="consentkit-config">{data}</script>']
+    if consent_mode is not None and "consent-mode.js" in ASSETS:
+        src = f"{mount_path}/consent-mode.js?v={ASSETS['consent-mode.js'].version}"
+        parts.append(f'<script src="{src}"{nonce_attr}></script>')
+    if "banner.css" in ASSETS:
+        href = f"{mount_path}/banner.css?v={ASSETS['banner.css'].version}"
+        parts.append(f'<link rel="stylesheet" href="{href}"{nonce_attr}>')
+    if "banner.js" in ASSETS:
+        src = f"{mount_path}/banner.js?v={ASSETS['banner.js'].version}"
+        parts.append(f'<script defer src="{src}"{nonce_attr}></script>')
+    return "".join(parts).encode("utf-8")
+
+
+class HeadInjector:
+    """Inserts bytes right after a page's ``<head>`` start tag, as the page streams.
+
+    Consent Mode's defaults must come before any Google tag, so the loader goes
+    first in the head. A page without a ``<head>`` tag gets it before ``<body>``;
+    one showing neither within :data:`MAX_HEAD_SEARCH` bytes (a fragment) gets
+    nothing.
+    """
+
+    __slots__ = ("_done", "_held", "_snippet")
+
+    def __init__(self, snippet: bytes) -> None:
+        self._snippet = snippet
+        self._held = b""
+        self._done = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._done:
+            return chunk
+        buf = self._held + chunk if self._held else chunk
+        head = _HEAD.search(buf)
+        other = _HEADLESS.search(buf)
+        if head is not None and (other is None or head.start() < other.start()):
+            self._done, self._held = True, b""
+            return buf[: head.end()] + self._snippet + buf[head.end() :]
+        if other is not None:
+            self._done, self._held = True, b""
+            return buf[: other.start()] + self._snippet + buf[other.start() :]
+        if len(buf) > MAX_HEAD_SEARCH:
+            self._done, self._held = True, b""
+            return buf
+        # Keep back a tag that may be cut; everything before its "<" is final.
+        cut = buf.rfind(b"<")
+        if cut < 0:
+            self._held = b""
+            return buf
+        self._held = buf[cut:] if cut > 0 else buf
+        return buf[:cut] if cut > 0 else b""
+
+    def close(self) -> bytes:
+        held, self._held = self._held, b""
+        if self._done:
+            return held
+        self._done = True
+        return held

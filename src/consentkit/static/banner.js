@@ -1,0 +1,334 @@
+/* consentkit banner (docs/banner.md): plain ES2017, no dependency, no build step.
+ * Settings come from the server's <script type="application/json" id="consentkit-config">.
+ * Catalogue texts only ever enter the DOM as text nodes. */
+(() => {
+'use strict';
+const d = document, w = window, P = 'consentkit-', D = 'data-consentkit-';
+if (w.consentkit) return; // loaded twice: the first one rules
+let cfg = {};
+try {
+  cfg = JSON.parse(d.getElementById(P + 'config').textContent) || {};
+} catch (e) { /* no config: defaults, banner closed */ }
+const endpoint = cfg.endpoint || '/_consentkit/consent';
+// Vendors whose tags are live or have run in this page: denying one later needs a reload.
+const ran = new Set(cfg.allowed || []);
+const sw = { p: new Map(), v: new Map() }; // purpose / vendor id -> its switch
+const views = {};
+// consent: the latest known one, undefined until fetched.
+let cat, T, consent, root, dialog, err, closer, custom, more, view, opener, busy, loading;
+
+// h('p', {c: 'desc', id: 'x'}, 'text', node, [nodes]): strings become text nodes.
+const h = (tag, props, ...kids) => {
+  const el = d.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'c') el.className = v.split(' ').map(x => P + x).join(' ');
+    else if (k === 'on') el.addEventListener('click', v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid);
+  return el;
+};
+const btn = (text, on, c = 'btn') => h('button', { type: 'button', c, on }, text);
+// Web or site-relative links only: `javascript:` never belongs in a catalogue.
+const safe = u => (/^(https?:\/\/|\/)/i.test(u || '') ? u : null);
+
+const api = async (method, body) => {
+  const url = method === 'GET' && cfg.lang
+    ? endpoint + (endpoint.includes('?') ? '&' : '?') + 'lang=' + encodeURIComponent(cfg.lang)
+    : endpoint;
+  const r = await fetch(url, {
+    method, credentials: 'same-origin', cache: 'no-store',
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  let j = null;
+  try { j = await r.json(); } catch (e) { /* not JSON: reported below */ }
+  if (!r.ok || !j) throw new Error(r.status + (j && j.error ? ' ' + j.error : ''));
+  return j;
+};
+
+// The purposes a consent grants (essential ones always) and the vendors it allows:
+// granted, with every one of their purposes granted.
+const granted = c => {
+  const g = new Set(c ? c.purposes : []);
+  for (const p of cat.purposes) if (p.essential) g.add(p.id);
+  return g;
+};
+const allowed = c => {
+  const g = granted(c), v = new Set(c ? c.vendors : []);
+  return new Set(cat.vendors
+    .filter(x => x.essential || (v.has(x.id) && x.purposes.every(p => g.has(p))))
+    .map(x => x.id));
+};
+
+const load = async () => {
+  if (cat) return;
+  const j = await api('GET');
+  cat = j.catalogue;
+  T = cat.texts || {};
+  if (consent === undefined) consent = j.consent;
+  build();
+};
+
+const build = () => {
+  const names = {};
+  for (const p of cat.purposes) names[p.id] = p.name;
+  let regions;
+  try { regions = new Intl.DisplayNames([cat.language], { type: 'region' }); } catch (e) { /* codes */ }
+  const country = c => { try { return regions.of(c) || c; } catch (e) { return c; } };
+  const actions = (...b) => h('div', { c: 'actions' }, b);
+  const pair = (term, value) => value && [h('dt', {}, term), h('dd', {}, value)];
+  const save = () => choose({ action: 'custom', purposes: on(sw.p), vendors: on(sw.v) });
+
+  // A purpose or vendor: its name, a heading that labels its switch, and the switch.
+  const item = (kind, it, extra) => {
+    const id = P + kind + '-' + it.id;
+    const input = h('input', {
+      type: 'checkbox', role: 'switch', id, c: 'switch',
+      disabled: it.essential, 'aria-describedby': it.essential && id + '-on',
+    });
+    input.addEventListener('change', () => link(kind, it, input.checked));
+    sw[kind].set(it.id, input);
+    return h('li', { c: 'item' }, h('div', { c: 'row' },
+      h('h4', { c: 'name' }, h('label', { for: id }, it.name)),
+      it.essential && h('span', { c: 'on', id: id + '-on' }, T.always_on), input), extra);
+  };
+
+  custom = btn(T.customise, () => show('purposes'));
+  views.notice = h('div', { c: 'view' },
+    h('p', { id: P + 'notice', c: 'text' }, T.notice),
+    safe(cat.policy_url) && h('p', {}, h('a', { href: cat.policy_url }, T.policy)),
+    actions(btn(T.accept_all, () => choose({ action: 'accept_all' })),
+      btn(T.refuse_all, () => choose({ action: 'refuse_all' })), custom));
+
+  more = btn(T.partners, () => show('partners'), 'more');
+  views.purposes = h('div', { c: 'view' },
+    h('h3', { c: 'h', tabindex: -1 }, T.purposes_title),
+    h('ul', { c: 'list' }, cat.purposes.map(p => item('p', p, h('p', { c: 'desc' }, p.description)))),
+    h('p', {}, more),
+    actions(btn(T.back, back), btn(T.save, save)));
+
+  views.partners = h('div', { c: 'view' },
+    h('h3', { c: 'h', tabindex: -1 }, T.partners_title),
+    h('ul', { c: 'list' }, cat.vendors.map(v => item('v', v, [
+      v.description && h('p', { c: 'desc' }, v.description),
+      h('dl', { c: 'meta' },
+        pair(T.purposes_of_vendor, v.purposes.map(p => names[p] || p).join(', ')),
+        pair(T.country, v.country && country(v.country)),
+        pair(T.transfer, v.transfer_safeguard
+          && ((T.safeguards || {})[v.transfer_safeguard] || v.transfer_safeguard))),
+      safe(v.privacy_policy) && h('p', { c: 'desc' },
+        h('a', { href: v.privacy_policy, target: '_blank', rel: 'noopener' }, T.privacy_policy)),
+      v.cookies && v.cookies.length > 0 && h('details', { c: 'cookies' },
+        h('summary', {}, T.cookies + ' (' + v.cookies.length + ')'),
+        h('ul', { c: 'list' }, v.cookies.map(k => h('li', {},
+          h('code', {}, k.name), k.storage && k.storage !== 'cookie' ? ' (' + k.storage + ')' : '',
+          k.description && h('p', { c: 'desc' }, k.description),
+          h('dl', { c: 'meta' }, pair(T.duration, k.duration)))))),
+    ]))),
+    actions(btn(T.back, back), btn(T.save, save)));
+
+  closer = h('button', { type: 'button', c: 'x', 'aria-label': T.close, on: close }, '\u00d7');
+  err = h('p', { c: 'error', role: 'alert', hidden: true });
+  dialog = h('div', {
+    c: 'dialog', role: 'dialog', 'aria-modal': 'true', tabindex: -1,
+    'aria-labelledby': P + 'title', 'aria-describedby': P + 'notice',
+  }, h('div', { c: 'head' }, h('h2', { id: P + 'title', c: 'title' }, T.title), closer),
+  views.notice, views.purposes, views.partners);
+  root = h('div', { c: 'root', lang: cat.language, hidden: true }, dialog);
+  root.addEventListener('keydown', onKey);
+  d.body.append(root);
+};
+
+const on = m => [...m].filter(([, i]) => i.checked && !i.disabled).map(([id]) => id);
+
+// Keep the switches to what the server will allow: a vendor needs all its purposes,
+// so a purpose carries its vendors along, and a vendor switched on brings its purposes.
+const link = (kind, it, checked) => {
+  if (kind === 'v') {
+    if (checked) for (const p of it.purposes) if (sw.p.has(p)) sw.p.get(p).checked = true;
+    return;
+  }
+  for (const v of cat.vendors) {
+    if (!v.essential && v.purposes.includes(it.id)) {
+      sw.v.get(v.id).checked = checked && v.purposes.every(p => sw.p.get(p).checked);
+    }
+  }
+};
+
+const sync = () => {
+  const g = granted(consent), ok = allowed(consent);
+  sw.p.forEach((i, id) => { i.checked = g.has(id); });
+  sw.v.forEach((i, id) => { i.checked = ok.has(id); });
+};
+
+const focusables = () => [...dialog.querySelectorAll('a[href],button,input,summary')]
+  .filter(x => !x.disabled && x.getClientRects().length > 0);
+
+// Show a view; focus goes to its heading, or to `focus` (the control that led back).
+const show = (name, focus) => {
+  view = name;
+  for (const k in views) views[k].hidden = k !== name;
+  views[name].lastChild.prepend(err); // errors show above the view's buttons
+  err.hidden = true;
+  dialog.scrollTop = 0;
+  (focus || views[name].querySelector('h3') || dialog).focus();
+};
+const back = () => (view === 'partners' ? show('purposes', more) : show('notice', custom));
+
+const open = async (name, from) => {
+  if (loading) return;
+  loading = true;
+  const active = from || d.activeElement;
+  try {
+    await load();
+  } catch (e) {
+    console.warn('consentkit: no banner', e);
+    // The opener is usually a link to the no-JS settings page: follow it instead.
+    if (from && from.href) location.href = from.href;
+    return;
+  } finally {
+    loading = false;
+  }
+  if (root.hidden) {
+    opener = active;
+    sync();
+  }
+  closer.hidden = !consent;
+  root.hidden = false;
+  show(views[name] ? name : 'notice');
+};
+
+const close = () => {
+  if (!root || root.hidden) return;
+  root.hidden = true;
+  const o = opener;
+  opener = null;
+  if (o && o !== d.body && o.isConnected && o.focus) o.focus();
+};
+
+const onKey = e => {
+  const t = e.target;
+  if (e.key === 'Escape') {
+    // Never a choice: it steps back, or closes when a choice is on record.
+    e.preventDefault();
+    if (view !== 'notice') back();
+    else if (consent) close();
+  } else if (e.key === 'Enter' && t.getAttribute('role') === 'switch') {
+    e.preventDefault(); // Space toggles a checkbox natively; Enter does too here
+    t.click();
+  } else if (e.key === 'Tab') {
+    const f = focusables(), a = d.activeElement, first = f[0], last = f[f.length - 1];
+    if (e.shiftKey ? a === first || !f.includes(a) : a === last) {
+      e.preventDefault();
+      (e.shiftKey ? last : first).focus();
+    }
+  }
+};
+
+// Focus stays in the open dialog, whatever tried to move it out.
+d.addEventListener('focusin', e => {
+  if (root && !root.hidden && !root.contains(e.target)) (focusables()[0] || dialog).focus();
+});
+
+const fail = e => {
+  console.warn('consentkit:', e);
+  if (!err) return;
+  err.textContent = (T.error || '\u26a0') + ' (' + ((e && e.message) || e) + ')';
+  err.hidden = false;
+};
+
+const choose = async body => {
+  if (busy) return;
+  busy = true;
+  dialog.setAttribute('aria-busy', 'true');
+  try {
+    await apply((await api(body ? 'POST' : 'DELETE', body)).consent);
+  } catch (e) {
+    fail(e);
+  } finally {
+    busy = false;
+    dialog.removeAttribute('aria-busy');
+  }
+};
+
+const apply = async c => {
+  consent = c;
+  const ok = allowed(c), cm = cfg.consentMode;
+  if (cm) {
+    // Consent Mode v2: a signal is granted iff it has purposes and all are granted.
+    const g = granted(c), s = cm.signals || {}, state = {};
+    for (const k of Object.keys(Object.assign({}, cm.state, s))) {
+      state[k] = s[k] && s[k].length && s[k].every(p => g.has(p)) ? 'granted' : 'denied';
+    }
+    w.dataLayer = w.dataLayer || [];
+    if (typeof w.gtag !== 'function') w.gtag = function () { w.dataLayer.push(arguments); };
+    w.gtag('consent', 'update', state);
+  }
+  // Code that already ran can only be stopped by a fresh page.
+  const reload = [...ran].some(v => !ok.has(v));
+  if (!reload) {
+    await activate(ok);
+    close();
+  }
+  d.dispatchEvent(new CustomEvent('consentkit:change', { detail: c }));
+  if (reload) location.reload();
+};
+
+// Bring back the neutralised tags of allowed vendors, in document order.
+const activate = async ok => {
+  for (const el of d.querySelectorAll('[' + D + 'vendor]')) {
+    const v = el.getAttribute(D + 'vendor');
+    if (!ok.has(v) || !el.isConnected) continue;
+    if (el.tagName !== 'SCRIPT') {
+      for (const a of ['srcset', 'src', 'href']) {
+        const x = el.getAttribute(D + a);
+        if (x == null) continue;
+        el.setAttribute(a, x);
+        el.removeAttribute(D + a);
+        ran.add(v);
+      }
+      continue;
+    }
+    const src = el.getAttribute(D + 'src'), type = el.getAttribute(D + 'type');
+    if (src == null && (el.getAttribute('type') || '').toLowerCase() !== 'text/plain') continue;
+    // A browser never runs a script whose type changed after insertion: make a new one.
+    const s = d.createElement('script');
+    for (const a of el.attributes) {
+      if (!['type', 'nonce', D + 'src', D + 'type'].includes(a.name)) s.setAttribute(a.name, a.value);
+    }
+    if (type) s.type = type;
+    if (el.nonce) s.nonce = el.nonce; // the attribute reads empty once parsed
+    ran.add(v);
+    if (src == null) s.text = el.text; // inline: runs on insertion
+    else s.src = src;
+    if (src == null || el.hasAttribute('async') || (type && !/script|module/i.test(type))) {
+      el.replaceWith(s);
+      continue;
+    }
+    // A blocking script: what follows (inline code using it) waits, as when parsing.
+    s.async = false;
+    await new Promise(done => {
+      s.addEventListener('load', done);
+      s.addEventListener('error', done);
+      el.replaceWith(s);
+    });
+  }
+};
+
+d.addEventListener('click', e => {
+  const t = e.target.closest && e.target.closest('[' + D + 'open]');
+  if (!t || e.defaultPrevented || e.button || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  open(t.getAttribute(D + 'open'), t);
+});
+
+w.consentkit = {
+  open: name => open(name),
+  close,
+  withdraw: () => load().then(() => choose(null), fail),
+  get consent() { return consent; },
+};
+if (cfg.show) open();
+})();
