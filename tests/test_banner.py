@@ -199,6 +199,30 @@ class TestAssets:
         assert response.headers["content-type"].startswith(("text/javascript", "text/css"))
         assert (again.status_code, again.content) == (304, b"")
 
+    def test_versioned_url_is_immutable(self, catalogue: Catalogue) -> None:
+        """The loader's URL carries the content's digest, so it may be cached for good."""
+        asset = ASSETS["banner.js"]
+        with client(catalogue) as http:
+            versioned = http.get(f"/_consentkit/banner.js?v={asset.version}")
+            bare = http.get("/_consentkit/banner.js")
+        assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert bare.headers["cache-control"] == "public, max-age=3600"
+
+    def test_head_and_reason_phrase(self, catalogue: Catalogue) -> None:
+        """HEAD answers like GET without a body; statuses carry their reason phrase."""
+        from tests.test_wsgi import Recorder, environ
+
+        config = ConsentConfig(catalogue=catalogue, secret_keys=[SECRET])
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        recorder = Recorder()
+        etag = ASSETS["banner.css"].etag
+        body = b"".join(app(environ("/_consentkit/banner.css", HTTP_IF_NONE_MATCH=etag), recorder))
+        assert (recorder.calls[0][0], body) == ("304 Not Modified", b"")
+        body = b"".join(app(environ("/_consentkit/banner.css", REQUEST_METHOD="HEAD"), recorder))
+        assert recorder.calls[1][0] == "200 OK"
+        assert body == b""
+        assert ("Content-Length", str(len(ASSETS["banner.css"].body))) in recorder.calls[1][1]
+
     def test_get_consent_has_the_banner_words(self, catalogue: Catalogue) -> None:
         """The banner's texts come with the catalogue, localised, catalogue overrides first."""
         with client(catalogue) as http:
@@ -277,6 +301,7 @@ class TestHelpers:
                 False,
             ),
             ("Mozilla/5.0 (Linux; Android 10; Cubot X30) AppleWebKit/537.36", False),
+            ("Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36 Chrome-Lighthouse", False),
             ("", False),
         ],
     )

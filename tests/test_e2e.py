@@ -6,13 +6,8 @@ Each server is started by the test on a free loopback port and stopped after.
 from __future__ import annotations
 
 import gzip
-import os
 import re
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,28 +17,10 @@ import pytest
 
 from consentkit import Catalogue, Consent, TokenSigner
 from tests.helpers import EXAMPLE_CATALOGUE, OTHER_SECRET, ROOT, SECRET
+from tests.servers import free_port, running
 
 DEMO = ROOT / "examples" / "plus-que-pro"
 GTAG_LIVE = ' src="https://www.googletagmanager.com/gtag/js?id=G-DEMO0PQP00"'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server not listening on {port} after {timeout}s")
 
 
 COMMANDS = {
@@ -78,22 +55,8 @@ COMMANDS = {
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
     port = free_port()
     argv = [sys.executable, *(arg.format(port=port) for arg in COMMANDS[request.param])]
-    env = dict(os.environ, CONSENTKIT_SECRET_KEY=SECRET)
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(port, process)
-            yield f"http://127.0.0.1:{port}"
-        except RuntimeError as exc:
-            log.seek(0)
-            raise RuntimeError(f"{exc}\n{log.read().decode(errors='replace')}") from None
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running(argv, port, {"CONSENTKIT_SECRET_KEY": SECRET}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,7 @@ MAX_HEAD_SEARCH = 64 * 1024
 # Known crawlers, plus the "<name>bot/<version>" shape nearly all of them use.
 _CRAWLER = re.compile(
     r"bot/\d|crawler|spider|slurp|googlebot|bingbot|yandex|baiduspider|duckduckbot|"
-    r"facebookexternalhit|facebot|ia_archiver|applebot|petalbot|semrush|ahrefs|mj12bot|"
-    r"lighthouse|headlesschrome/\d+.*\bgoogle",
+    r"facebookexternalhit|facebot|ia_archiver|applebot|petalbot|semrush|ahrefs|mj12bot",
     re.IGNORECASE,
 )
 _NONCE = re.compile(r"'nonce-([A-Za-z0-9+/=_-]+)'")

@@ -76,6 +76,10 @@ def handle(engine: Engine, request: EndpointRequest) -> EndpointResponse:
     methods = _ROUTES.get(request.path)
     if methods is None:
         return _json(404, {"error": f"no endpoint {request.path!r}", "field": None})
+    if request.method == "HEAD" and "GET" in methods:
+        response = methods["GET"](engine, request)
+        response.body = b""  # the headers of a GET, Content-Length included
+        return response
     handler = methods.get(request.method)
     if handler is None:
         response = _json(405, {"error": f"method {request.method} not allowed", "field": None})
@@ -258,11 +262,10 @@ def _asset(name: str) -> Callable[[Engine, EndpointRequest], EndpointResponse]:
         asset = ASSETS.get(name)
         if asset is None:
             return _json(404, {"error": f"{name} is not installed", "field": None})
-        headers = [
-            ("ETag", asset.etag),
-            # The loader's URLs carry the content's digest, so caching long is safe.
-            ("Cache-Control", "public, max-age=86400"),
-        ]
+        # The loader's URLs carry the content's digest: such a URL never changes meaning.
+        versioned = dict(parse_qsl(request.query)).get("v") == asset.version
+        cache = "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
+        headers = [("ETag", asset.etag), ("Cache-Control", cache)]
         if asset.etag in request.headers.get("if-none-match", ""):
             return EndpointResponse(304, headers)
         headers += [("Content-Type", asset.content_type), ("Content-Length", str(len(asset.body)))]

@@ -9,6 +9,7 @@ vendors' tags neutralised in HTML. The body streams: it is never buffered whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
@@ -21,17 +22,6 @@ __all__ = ["WSGIConsentMiddleware"]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-_REASONS = {
-    200: "OK",
-    303: "See Other",
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-}
 
 
 class WSGIConsentMiddleware:
@@ -91,8 +81,7 @@ class WSGIConsentMiddleware:
             consent=engine.read_consent(environ.get("HTTP_COOKIE")),
         )
         response = handle(engine, request)
-        reason = _REASONS.get(response.status, "")
-        start_response(f"{response.status} {reason}", response.headers)
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", response.headers)
         return [response.body]
 
 

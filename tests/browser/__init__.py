@@ -1,0 +1,1 @@
+"""The consent banner in a real browser: headless Chromium driven by Playwright."""
