@@ -54,19 +54,19 @@ _HEADLESS = re.compile(rb"</head(?=[\s>])|<body(?=[\s>/])", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """A static file of the banner, with the validator clients cache it by."""
+    """A static file of the banner, with the validators clients cache it by."""
 
     content_type: str
     body: bytes
+    #: The HTTP validator.
+    etag: str
+    #: A short digest for the URL, so a new release is fetched at once.
+    version: str
 
-    @property
-    def etag(self) -> str:
-        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
-
-    @property
-    def version(self) -> str:
-        """A short digest for the URL, so a new release is fetched at once."""
-        return hashlib.sha256(self.body).hexdigest()[:12]
+    @classmethod
+    def of(cls, content_type: str, body: bytes) -> Asset:
+        digest = hashlib.sha256(body).hexdigest()
+        return cls(content_type, body, f'"{digest[:32]}"', digest[:12])
 
 
 def _load_assets() -> dict[str, Asset]:
@@ -76,7 +76,7 @@ def _load_assets() -> dict[str, Asset]:
     for name in ("banner.js", "banner.css", "consent-mode.js"):
         resource = folder / name
         if resource.is_file():
-            assets[name] = Asset(types[name[name.rindex(".") :]], resource.read_bytes())
+            assets[name] = Asset.of(types[name[name.rindex(".") :]], resource.read_bytes())
     return assets
 
 

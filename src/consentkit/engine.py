@@ -64,6 +64,7 @@ class Engine:
         )
         self._rewriters: dict[frozenset[str], HtmlRewriter] = {}
         self._public: dict[str, dict[str, Any]] = {}
+        self._loaders: dict[tuple[Any, ...], bytes] = {}
         mapping = self.catalogue.consent_mode
         # In advanced Consent Mode, Google's tags load before any choice, with
         # every signal denied; cookies stay filtered all the same.
@@ -133,6 +134,28 @@ class Engine:
             cached = self._public[lang] = _localised(self.catalogue, lang)
         return cached
 
+    def loader(
+        self, lang: str, consent: Consent | None, allowed: frozenset[str], nonce: str | None
+    ) -> bytes:
+        """The banner's loader for a page; the same few variants serve most requests."""
+        key = (lang, consent.purposes if consent else None, allowed, nonce)
+        snippet = self._loaders.get(key)
+        if snippet is None:
+            snippet = loader(
+                mount_path=self.config.mount_path,
+                lang=lang,
+                show=consent is None,
+                allowed=allowed,
+                consent_mode=self.consent_mode(consent),
+                nonce=nonce,
+            )
+            # Nonces differ per response: remember only what will come again.
+            if nonce is None:
+                if len(self._loaders) >= _REWRITER_CACHE:
+                    self._loaders.clear()
+                self._loaders[key] = snippet
+        return snippet
+
     def consent_mode(self, consent: Consent | None) -> dict[str, Any] | None:
         """What the page's Consent Mode script and the banner need: state and mapping."""
         mapping = self.catalogue.consent_mode
@@ -182,13 +205,11 @@ class RequestContext:
         stream = engine.rewriter(gate.allowed_vendors).stream()
         if not engine.config.banner or self.crawler:
             return out, stream
-        snippet = loader(
-            mount_path=engine.config.mount_path,
-            lang=engine.language(self.accept_language),
-            show=self.consent is None,
-            allowed=gate.allowed_vendors,
-            consent_mode=engine.consent_mode(self.consent),
-            nonce=csp_nonce(out),
+        snippet = engine.loader(
+            engine.language(self.accept_language),
+            self.consent,
+            gate.allowed_vendors,
+            csp_nonce(out),
         )
         return out, _Chain(stream, HeadInjector(snippet))
 
