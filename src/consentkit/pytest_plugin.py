@@ -1,0 +1,72 @@
+"""pytest fixtures for a site's cookie-consent tests, loaded by the ``pytest11`` entry point.
+
+Installing consentkit makes these fixtures available in every test suite. They need
+to know the site's configuration (its catalogue, and the keys its tokens are signed
+with), so override one fixture in ``conftest.py``:
+
+.. code-block:: python
+
+    @pytest.fixture
+    def consentkit_config():
+        return app.extensions["consentkit"].config     # Flask
+        # return consentkit.integrations.django.get_engine().config   # Django
+
+Then, in tests:
+
+.. code-block:: python
+
+    def test_ga_waits_for_consent(client, consent_cookie, consentkit_catalogue):
+        assert_no_tracking(client.get("/"), consentkit_catalogue)
+        accepted = client.get("/", headers={"Cookie": consent_cookie("accept_all")})
+        assert_tracking_allowed(accepted, consentkit_catalogue, vendors=["google-analytics"])
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import pytest
+
+from consentkit.catalogue import Catalogue
+from consentkit.config import ConsentConfig
+from consentkit.consent import Consent
+from consentkit.testing import consent_cookie as _consent_cookie
+from consentkit.testing import make_consent as _make_consent
+
+__all__ = ["consent_cookie", "consentkit_catalogue", "consentkit_config", "make_consent"]
+
+
+@pytest.fixture
+def consentkit_config() -> ConsentConfig:
+    """The site's :class:`~consentkit.ConsentConfig`: override it in ``conftest.py``.
+
+    There is no sensible default: cookies must be signed with the very keys the
+    site verifies, and checked against its own catalogue.
+    """
+    pytest.fail(
+        "consentkit's fixtures need your site's configuration: define a "
+        "`consentkit_config` fixture in conftest.py returning its ConsentConfig",
+        pytrace=False,
+    )
+
+
+@pytest.fixture
+def consentkit_catalogue(consentkit_config: ConsentConfig) -> Catalogue:
+    """The site's catalogue, for ``assert_no_tracking`` and ``assert_tracking_allowed``."""
+    return consentkit_config.catalogue
+
+
+@pytest.fixture
+def consent_cookie(consentkit_config: ConsentConfig) -> Callable[..., str]:
+    """Make ``Cookie`` header fragments for a choice: ``consent_cookie("refuse_all")``.
+
+    Takes :func:`consentkit.testing.consent_cookie`'s arguments after the config.
+    """
+    return functools.partial(_consent_cookie, consentkit_config)
+
+
+@pytest.fixture
+def make_consent(consentkit_config: ConsentConfig) -> Callable[..., Consent]:
+    """Make :class:`~consentkit.Consent` objects for a choice, to pass to the assertions."""
+    return functools.partial(_make_consent, consentkit_config.catalogue)

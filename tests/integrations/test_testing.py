@@ -1,0 +1,178 @@
+"""consentkit.testing: consent cookies and the leak assertions, on plain WSGI and ASGI apps."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from consentkit import (
+    ASGIConsentMiddleware,
+    Catalogue,
+    ConsentConfig,
+    WSGIConsentMiddleware,
+)
+from consentkit.testing import (
+    assert_no_tracking,
+    assert_tracking_allowed,
+    call_asgi,
+    call_wsgi,
+    consent_cookie,
+    make_consent,
+    tracking_leaks,
+)
+from tests import apps
+from tests.helpers import EXAMPLE_CATALOGUE, SECRET
+
+LEAKY = [
+    ("Set-Cookie", "_ga=GA1.1.1.1; Path=/; Max-Age=63072000"),
+    ("Set-Cookie", "sessionid=abc; Path=/; HttpOnly"),
+    ("Content-Type", "text/html; charset=utf-8"),
+]
+LEAKY_PAGE = (
+    b'<html><head><script async src="https://www.googletagmanager.com/gtag/js?id=G-X">'
+    b"</script>\n<script>gtag('config', 'G-X');</script></head></html>"
+)
+
+
+@pytest.fixture
+def config(catalogue: Catalogue) -> ConsentConfig:
+    return ConsentConfig(catalogue=catalogue, secret_keys=[SECRET], banner=False)
+
+
+class TestAssertions:
+    def test_names_each_leak(self, catalogue: Catalogue) -> None:
+        """A page setting `_ga` and loading gtag.js fails, with each leak named on its line."""
+        with pytest.raises(AssertionError) as info:
+            assert_no_tracking((200, LEAKY, LEAKY_PAGE), catalogue)
+        message = str(info.value)
+        assert message.startswith("3 tracking leaks without consent:")
+        assert "Set-Cookie stores '_ga' (vendor 'google-analytics')" in message
+        assert "gtag/js?id=G-X" in message
+        assert "(inline) of vendor 'google-analytics'" in message
+        assert "sessionid" not in message
+
+    def test_strict_reports_undeclared_cookies(self, catalogue: Catalogue) -> None:
+        """With strict=True, a cookie no rule declares is a leak too."""
+        leaks = tracking_leaks((200, LEAKY[1:], b""), catalogue, strict=True)
+        assert leaks == ["Set-Cookie stores 'sessionid', which no catalogue rule declares"]
+
+    def test_accepted_consent_allows_it(self, catalogue: Catalogue) -> None:
+        """The same response is no leak under "Tout accepter", and tracking is allowed."""
+        consent = make_consent(catalogue, "accept_all")
+        assert_no_tracking((200, LEAKY, LEAKY_PAGE), catalogue, consent)
+        assert_tracking_allowed(
+            (200, LEAKY, LEAKY_PAGE), catalogue, consent, vendors=["google-analytics"]
+        )
+
+    def test_tracking_allowed_fails_on_a_neutralised_page(self, config: ConsentConfig) -> None:
+        """A page whose GA stayed neutralised fails assert_tracking_allowed, naming the tag."""
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        response = call_wsgi(app, "/")
+        with pytest.raises(AssertionError, match="still neutralised"):
+            assert_tracking_allowed(response, config.catalogue, vendors=["google-analytics"])
+
+    def test_deletions_are_never_leaks(self, catalogue: Catalogue) -> None:
+        """Expiring `_ga` is what consent asks for, not a leak."""
+        headers = [("Set-Cookie", "_ga=; Path=/; Max-Age=0")]
+        assert tracking_leaks((200, headers, b""), catalogue) == []
+
+
+class TestPlainApps:
+    def test_wsgi_call(self, config: ConsentConfig) -> None:
+        """A plain WSGI call's result is checked: GA neutralised, intact after accept."""
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        assert_no_tracking(call_wsgi(app, "/"), config.catalogue)
+        assert_no_tracking(call_wsgi(app, "/set-ga"), config.catalogue)
+        accepted = call_wsgi(app, "/", cookie=consent_cookie(config))
+        assert_tracking_allowed(accepted, config.catalogue, vendors=["google-analytics"])
+
+    def test_asgi_call(self, config: ConsentConfig) -> None:
+        """A plain ASGI call's result is checked the same way."""
+        app = ASGIConsentMiddleware(apps.asgi_app, config)  # type: ignore[arg-type]
+        assert_no_tracking(call_asgi(app, "/"), config.catalogue)
+        accepted = call_asgi(app, "/", cookie=consent_cookie(config, "accept_all"))
+        assert_tracking_allowed(accepted, config.catalogue, vendors=["google-analytics"])
+
+    def test_unprotected_app_fails(self, config: ConsentConfig) -> None:
+        """The same app without the middleware leaks, and the assertion says so."""
+        with pytest.raises(AssertionError, match="gtag"):
+            assert_no_tracking(call_wsgi(apps.wsgi_app, "/"), config.catalogue)
+
+
+class TestConsentCookie:
+    @pytest.mark.parametrize(
+        ("kwargs", "expected"),
+        [
+            pytest.param({}, "accept_all", id="accept"),
+            pytest.param({"action": "refuse_all"}, "refuse_all", id="refuse"),
+            pytest.param({"action": "custom", "purposes": ["audience"]}, "custom", id="custom"),
+            pytest.param({"expired": True}, None, id="expired"),
+            pytest.param({"revision": "2000-01-01"}, None, id="stale"),
+        ],
+    )
+    def test_read_by_the_middleware(
+        self, config: ConsentConfig, kwargs: dict[str, object], expected: str | None
+    ) -> None:
+        """Valid cookies give the app that choice; expired and stale ones give none."""
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        cookie = consent_cookie(config, **kwargs)  # type: ignore[arg-type]
+        assert call_wsgi(app, "/whoami", cookie=cookie).body.decode() == (expected or "none")
+
+    def test_custom_vendors(self, config: ConsentConfig) -> None:
+        """A custom choice without the vendor keeps GA out although its purpose is granted."""
+        consent = make_consent(config, "custom", purposes=["audience"], vendors=[])
+        assert not consent.allows_vendor("google-analytics")
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        response = call_wsgi(app, "/", cookie=consent_cookie(config, consent))
+        assert_no_tracking(response, config.catalogue, consent)
+
+
+def test_plugin_in_a_fresh_project(tmp_path: Path) -> None:
+    """The plugin's fixtures work in a project of its own, loaded as its entry point would be."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", "utf-8")
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n"
+        "from consentkit import ConsentConfig\n"
+        "@pytest.fixture\n"
+        "def consentkit_config():\n"
+        f"    return ConsentConfig(catalogue={str(EXAMPLE_CATALOGUE)!r},"
+        f" secret_keys=[{SECRET!r}])\n",
+        "utf-8",
+    )
+    (tmp_path / "test_site.py").write_text(
+        "from consentkit import TokenSigner\n"
+        "def test_cookie(consent_cookie, consentkit_catalogue, make_consent):\n"
+        "    name, token = consent_cookie('refuse_all').split('=', 1)\n"
+        f"    consent = TokenSigner([{SECRET!r}]).read(token, consentkit_catalogue)\n"
+        "    assert name == 'consentkit' and consent.action == 'refuse_all'\n"
+        "    assert make_consent('accept_all').allows_vendor('google-analytics')\n",
+        "utf-8",
+    )
+    registered = any(
+        ep.value == "consentkit.pytest_plugin" for ep in entry_points(group="pytest11")
+    )
+    plugin = [] if registered else ["-p", "consentkit.pytest_plugin"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *plugin, str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_consentkit_imports_no_framework() -> None:
+    """Importing consentkit, its test helpers and the integrations package needs no framework."""
+    code = (
+        "import sys, consentkit, consentkit.testing, consentkit.integrations\n"
+        "loaded = [m for m in ('django', 'flask', 'starlette', 'fastapi') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
