@@ -82,6 +82,23 @@ def _parser() -> argparse.ArgumentParser:
     sign.add_argument("--purpose", action="append", default=[], help="a granted purpose (custom)")
     sign.add_argument("--vendor", action="append", help="a granted vendor (custom)")
     sign.set_defaults(run=_sign)
+
+    audit = commands.add_parser(
+        "audit", help="find cookies and tags that track before consent (exit 1 on a leak)"
+    )
+    audit.add_argument(
+        "target", metavar="URL-or-APP", help="http://127.0.0.1:8000 or pkg.module:app"
+    )
+    audit.add_argument("--catalogue", "-c", required=True, metavar="CATALOGUE")
+    audit.add_argument("--path", action="append", help="a page to visit; repeatable (default: /)")
+    audit.add_argument(
+        "--key",
+        "-k",
+        action="append",
+        help=f"the site's signing key, to also audit after each choice (default: ${KEY_ENV})",
+    )
+    audit.add_argument("--cookie-name", default="consentkit", help="the consent cookie's name")
+    audit.set_defaults(run=_audit)
     return parser
 
 
@@ -241,6 +258,25 @@ def _inspect(args: argparse.Namespace, out: TextIO) -> int:
         )
         print(f"    {state:<7} {vendor.id} ({vendor.name})", file=out)
     return 0
+
+
+def _audit(args: argparse.Namespace, out: TextIO) -> int:
+    from consentkit.audit import audit, load_target
+
+    catalogue = Catalogue.from_file(args.catalogue)
+    keys = args.key or ([os.environ[KEY_ENV]] if os.environ.get(KEY_ENV) else [])
+    signer = TokenSigner(keys) if keys else None
+    report = audit(
+        load_target(args.target),
+        catalogue,
+        args.path or ["/"],
+        signer=signer,
+        cookie_name=args.cookie_name,
+    )
+    if signer is None:
+        print("(no --key: only the first visit is audited, not the choices)", file=out)
+    print(report.render(), file=out)
+    return 0 if report.ok else 1
 
 
 def _yes_no(value: bool) -> str:
