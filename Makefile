@@ -43,6 +43,7 @@ demo-cli: $(STAMP)
 	$(BIN)/python $(DEMO_DIR)/demo.py
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run.py
 
 clean:
