@@ -73,7 +73,7 @@ def _load_assets() -> dict[str, Asset]:
     types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
     assets = {}
     folder = resources.files("consentkit") / "static"
-    for name in ("banner.js", "banner.css", "consent-mode.js"):
+    for name in ("banner.js", "banner.css", "consent-mode.js", "tcfapi.js"):
         resource = folder / name
         if resource.is_file():
             assets[name] = Asset.of(types[name[name.rindex(".") :]], resource.read_bytes())
@@ -147,19 +147,26 @@ def loader(
     allowed: Iterable[str],
     consent_mode: Mapping[str, Any] | None,
     nonce: str | None,
+    tcf: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The elements injected into a page: configuration, then the banner's files."""
-    config = {
+    config: dict[str, Any] = {
         "endpoint": f"{mount_path}/consent",
         "lang": lang,
         "show": show,
         "allowed": sorted(allowed),
         "consentMode": consent_mode,
     }
+    if tcf is not None:
+        config["tcf"] = tcf
     # "<" escaped, so no text in the data can close the element.
     data = json.dumps(config, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
     nonce_attr = f' nonce="{escape(nonce)}"' if nonce else ""
     parts = [f'<script type="application/json" id="consentkit-config">{data}</script>']
+    if tcf is not None and "tcfapi.js" in ASSETS:
+        # The CMP API must exist before any vendor's tag asks for it: synchronous, first.
+        src = f"{mount_path}/tcfapi.js?v={ASSETS['tcfapi.js'].version}"
+        parts.append(f'<script src="{src}"{nonce_attr}></script>')
     if consent_mode is not None and "consent-mode.js" in ASSETS:
         src = f"{mount_path}/consent-mode.js?v={ASSETS['consent-mode.js'].version}"
         parts.append(f'<script src="{src}"{nonce_attr}></script>')

@@ -73,6 +73,8 @@ class Purpose(_Model):
     name: Texts
     description: Texts
     essential: bool = False
+    #: The IAB TCF purposes this purpose covers, for sites that issue TC strings.
+    tcf_purposes: tuple[Annotated[int, Field(ge=1, le=24)], ...] = ()
 
 
 class Vendor(_Model):

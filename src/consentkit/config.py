@@ -10,6 +10,7 @@ from typing import Literal
 
 from consentkit.catalogue import Catalogue
 from consentkit.exceptions import ConfigurationError
+from consentkit.tcf_consent import TCFConfig
 from consentkit.tokens import TokenSigner
 
 __all__ = ["DEFAULT_COOKIE_NAME", "DEFAULT_MOUNT_PATH", "ConsentConfig"]
@@ -47,6 +48,8 @@ class ConsentConfig:
     :param consent_mode: Google Consent Mode v2: ``"off"``; ``"basic"`` (Google tags
         stay blocked until consent, and get the matching signals); or ``"advanced"``
         (they load at once with denied defaults). Needs the catalogue's ``consent_mode``.
+    :param tcf: issue an IAB TCF v2.2 TC string (``euconsent-v2``) with every choice,
+        and answer ``__tcfapi`` in the page.
     :raises ConfigurationError: naming what is wrong.
     """
 
@@ -62,6 +65,7 @@ class ConsentConfig:
     banner: bool = True
     language: str | None = None
     consent_mode: Literal["off", "basic", "advanced"] = "off"
+    tcf: TCFConfig | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -113,5 +117,10 @@ class ConsentConfig:
                     "consent_mode needs the catalogue's [consent_mode] table: which purposes "
                     "grant analytics_storage, ad_storage, ad_user_data and ad_personalization"
                 )
+            if self.tcf is not None:
+                if not isinstance(self.tcf, TCFConfig):
+                    problems.append(f"tcf must be a TCFConfig, not {type(self.tcf).__name__}")
+                else:
+                    problems += self.tcf.check(self.catalogue)
         if problems:
             raise ConfigurationError(problems)

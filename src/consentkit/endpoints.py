@@ -27,10 +27,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from consentkit.banner import ASSETS
 from consentkit.consent import Consent
-from consentkit.cookies import consent_cookie, cookie_names, expire_cookie
+from consentkit.cookies import SetCookie, consent_cookie, cookie_names, expire_cookie
 from consentkit.exceptions import ChoiceError
 from consentkit.gate import Gate
 from consentkit.rewrite import stale_cookie_deletions
+from consentkit.tcf_consent import tc_string
 
 if TYPE_CHECKING:
     from consentkit.engine import Engine
@@ -157,7 +158,20 @@ def _decision_headers(
         secure=config.cookie_secure,
         domain=config.cookie_domain,
     )
-    return [("Set-Cookie", cookie), *_deletions(engine, request, Gate(engine.catalogue, consent))]
+    headers = [("Set-Cookie", cookie)]
+    if config.tcf is not None:
+        # Read by the page's __tcfapi and by vendors' scripts: not HttpOnly.
+        tc_cookie = SetCookie(
+            config.tcf.cookie_name,
+            tc_string(consent, config.tcf),
+            domain=config.cookie_domain,
+            path="/",
+            max_age=max_age,
+            secure=config.cookie_secure,
+            same_site="Lax",
+        )
+        headers.append(("Set-Cookie", tc_cookie.serialize()))
+    return [*headers, *_deletions(engine, request, Gate(engine.catalogue, consent))]
 
 
 def _withdrawal_headers(engine: Engine, request: EndpointRequest) -> list[tuple[str, str]]:
@@ -165,12 +179,18 @@ def _withdrawal_headers(engine: Engine, request: EndpointRequest) -> list[tuple[
     expired = expire_cookie(
         config.cookie_name, domain=config.cookie_domain, secure=config.cookie_secure
     )
-    return [("Set-Cookie", expired), *_deletions(engine, request, Gate(engine.catalogue, None))]
+    headers = [("Set-Cookie", expired)]
+    if config.tcf is not None:
+        tc_expired = expire_cookie(
+            config.tcf.cookie_name, domain=config.cookie_domain, secure=config.cookie_secure
+        )
+        headers.append(("Set-Cookie", tc_expired))
+    return [*headers, *_deletions(engine, request, Gate(engine.catalogue, None))]
 
 
 def _deletions(engine: Engine, request: EndpointRequest, gate: Gate) -> list[tuple[str, str]]:
     names = cookie_names(request.headers.get("cookie", ""))
-    keep = (engine.config.cookie_name,)
+    keep = engine.own_cookies
     return [("Set-Cookie", v) for v in stale_cookie_deletions(names, gate, request.host, keep=keep)]
 
 
@@ -279,6 +299,7 @@ _ROUTES: dict[str, dict[str, Handler]] = {
     "/banner.js": {"GET": _asset("banner.js")},
     "/banner.css": {"GET": _asset("banner.css")},
     "/consent-mode.js": {"GET": _asset("consent-mode.js")},
+    "/tcfapi.js": {"GET": _asset("tcfapi.js")},
 }
 
 

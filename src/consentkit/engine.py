@@ -65,6 +65,21 @@ class Engine:
         self._rewriters: dict[frozenset[str], HtmlRewriter] = {}
         self._public: dict[str, dict[str, Any]] = {}
         self._loaders: dict[tuple[Any, ...], bytes] = {}
+        tcf = config.tcf
+        self._tcf_page_config: dict[str, Any] | None = (
+            None
+            if tcf is None
+            else {
+                "cmpId": tcf.cmp_id,
+                "cmpVersion": tcf.cmp_version,
+                "cookie": tcf.cookie_name,
+                "gdprApplies": True,
+            }
+        )
+        #: Cookies consentkit itself sets: never deleted as stale trackers.
+        self.own_cookies: tuple[str, ...] = (config.cookie_name,) + (
+            (config.tcf.cookie_name,) if config.tcf is not None else ()
+        )
         mapping = self.catalogue.consent_mode
         # In advanced Consent Mode, Google's tags load before any choice, with
         # every signal denied; cookies stay filtered all the same.
@@ -148,6 +163,7 @@ class Engine:
                 allowed=allowed,
                 consent_mode=self.consent_mode(consent),
                 nonce=nonce,
+                tcf=self._tcf_page_config,
             )
             # Nonces differ per response: remember only what will come again.
             if nonce is None:
@@ -194,7 +210,7 @@ class RequestContext:
         out = filter_set_cookies(headers, gate)
         if self.cookie_header:
             names = cookie_names(self.cookie_header)
-            keep = (self.engine.config.cookie_name,)
+            keep = self.engine.own_cookies
             for value in stale_cookie_deletions(names, gate, self.host, keep=keep):
                 out.append(("Set-Cookie", value))
         if not is_rewritable(self.method, status, out):
