@@ -143,3 +143,45 @@ def test_usage_error_exits_2() -> None:
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
+
+
+class TestTcf:
+    VECTOR = "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA"
+
+    def test_decode_table(self) -> None:
+        """A TC string reads as a table, with its policy report."""
+        code, out = run("tcf", "decode", self.VECTOR)
+        assert code == 0
+        assert "CMP                id 880, version 0, screen 0" in out
+        assert "disclosed vendors  1-5, 100, 404 (7 ids)" in out
+        assert "TcfPolicyVersion: 2 is below 4" in out
+
+    def test_json_round_trip(self, tmp_path: Path) -> None:
+        """decode --json, then encode, gives the same string back."""
+        _, model = run("tcf", "decode", self.VECTOR, "--json")
+        path = tmp_path / "model.json"
+        path.write_text(model, "utf-8")
+        assert run("tcf", "encode", str(path)) == (0, self.VECTOR + "\n")
+
+    def test_bad_string(self) -> None:
+        """A malformed string is an error naming where it breaks, exit 1."""
+        code, out = run("tcf", "decode", "CQSbk4AQ=")
+        assert code == 1
+        assert out.startswith("error: ")
+
+    def test_purpose_names(self) -> None:
+        """Purposes are shown by their IAB names."""
+        from consentkit import Catalogue, Consent
+        from consentkit.gvl import GlobalVendorList
+        from consentkit.tcf_consent import TCFConfig, tc_string
+        from tests.helpers import ROOT
+
+        data = Catalogue.from_file(EXAMPLE_CATALOGUE).model_dump()
+        data["purposes"][3]["tcf_purposes"] = [1, 8]
+        catalogue = Catalogue.model_validate(data)
+        gvl = GlobalVendorList.from_file(ROOT / "tests" / "data" / "gvl-v3-trimmed.json")
+        string = tc_string(
+            Consent.accept_all(catalogue), TCFConfig(cmp_id=300, cmp_version=1, gvl=gvl)
+        )
+        out = run("tcf", "decode", string)[1]
+        assert "1 Store and/or access information on a device; 8 Measure content performance" in out

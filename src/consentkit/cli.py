@@ -13,7 +13,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -99,7 +99,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--cookie-name", default="consentkit", help="the consent cookie's name")
     audit.set_defaults(run=_audit)
+
+    tcf = commands.add_parser("tcf", help="decode or encode IAB TCF v2.2 TC strings")
+    tcf_commands = tcf.add_subparsers(required=True, metavar="ACTION")
+    tcf_decode = tcf_commands.add_parser("decode", help="show a TC string, and check its policy")
+    tcf_decode.add_argument("string", metavar="STRING")
+    tcf_decode.add_argument("--json", action="store_true", help="the model as JSON")
+    tcf_decode.set_defaults(
+        run=lambda a, out: _tcf().decode_command(a.string, as_json=a.json, out=out)
+    )
+    tcf_encode = tcf_commands.add_parser("encode", help="a TC string from a model in JSON")
+    tcf_encode.add_argument("model", metavar="MODEL.json")
+    tcf_encode.set_defaults(run=lambda a, out: _tcf().encode_command(a.model, out=out))
     return parser
+
+
+def _tcf() -> Any:
+    from consentkit import _tcf_cli
+
+    return _tcf_cli
 
 
 def _key_options(parser: argparse.ArgumentParser) -> None:
