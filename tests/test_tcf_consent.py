@@ -131,4 +131,6 @@ class TestEndpoint:
             "cmpVersion": 2,
             "cookie": "euconsent-v2",
             "gdprApplies": True,
+            "gvlVersion": 120,
+            "tcfPolicyVersion": 5,
         }

@@ -74,6 +74,8 @@ class Engine:
                 "cmpVersion": tcf.cmp_version,
                 "cookie": tcf.cookie_name,
                 "gdprApplies": True,
+                "gvlVersion": tcf.gvl.vendor_list_version,
+                "tcfPolicyVersion": tcf.gvl.tcf_policy_version,
             }
         )
         #: Cookies consentkit itself sets: never deleted as stale trackers.

@@ -583,13 +583,14 @@ def test_nonce_and_order_under_csp(open_page: OpenPage, csp_url: str, network: N
 
 
 def test_assets_are_small_and_plain() -> None:
-    """The banner's JS and CSS weigh under 20 KB together and use neither eval nor HTML strings."""
+    """The banner's JS and CSS weigh under 20 KB together; no script uses eval or HTML strings."""
     sizes = {p.name: p.stat().st_size for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
-    assert set(sizes) == {"banner.js", "banner.css", "consent-mode.js"}
-    assert sum(sizes.values()) < 20 * 1024, sizes
-    code = (STATIC / "banner.js").read_text("utf-8") + (STATIC / "consent-mode.js").read_text(
-        "utf-8"
-    )
+    assert set(sizes) == {"banner.js", "banner.css", "consent-mode.js", "tcfapi.js"}
+    # tcfapi.js loads only on pages of sites that issue TC strings: it has its own budget.
+    banner = sizes["banner.js"] + sizes["banner.css"] + sizes["consent-mode.js"]
+    assert banner < 20 * 1024, sizes
+    assert sizes["tcfapi.js"] < 10 * 1024, sizes
+    code = "".join((STATIC / name).read_text("utf-8") for name in sizes if name.endswith(".js"))
     for forbidden in ("eval(", "new Function", "innerHTML", "outerHTML", "insertAdjacentHTML"):
         assert forbidden not in code
     assert not re.search(r"document\.write", code)
