@@ -802,3 +802,204 @@ class TestHtmlRewriterProperties:
     def test_no_vendor_tags_identical(self, html: bytes) -> None:
         """Pages whose only vendor URLs sit in text, comments or raw text are unchanged."""
         assert DENY.rewrite(html) == html
+
+
+# The shortcuts: a body part with no probe is not tokenised when it ends the body, and a
+# first chunk with nothing to change is passed on at once, tokenised only if more follows.
+# Patching _may_judge to "yes" turns both off, which leaves the exact path to compare with.
+no_shortcuts = mock.patch.object(consentkit.html.HtmlStream, "_may_judge", return_value=True)
+# Pieces that make an unchangeable first chunk end in every tokeniser state.
+STATE_TOKENS = (
+    *TOKENS,
+    "<style>",
+    "</style>",
+    "<title>",
+    "<textarea>",
+    "</script",
+    "<script>",
+    "<script src=/a.js>",
+    "<img src=/a.png>",
+    "<!-- x --",
+    "--!>",
+    "->",
+    "&period;",
+    "&#X2E;",
+    "&colon;",
+    "GoogleAnalyticsObject",
+    "grecaptcha.",
+    ".google-analytics.com",
+    "www.gstatic.com/recaptcha/x",
+)
+state_soup = st.lists(st.sampled_from(STATE_TOKENS), max_size=60).map(
+    lambda ts: "".join(ts).encode()
+)
+shortcut_pages = state_soup | realistic_pages | st.binary(max_size=200)
+
+
+class TestShortcuts:
+    @pytest.mark.parametrize(
+        ("rewriter", "html"),
+        [
+            pytest.param(ALLOW, PAGE, id="allow"),
+            pytest.param(DENY, PLAIN_PAGE.replace(b"<script", b"<noscript"), id="deny"),
+        ],
+    )
+    def test_first_chunk_passed_on_at_once(self, rewriter: HtmlRewriter, html: bytes) -> None:
+        """A first chunk with nothing to change is released at once, but for a cut tag."""
+        stream = rewriter.stream()
+
+        assert (stream.feed(html + b"<img src="), stream.feed(b"/a.png>"), stream.close()) == (
+            html,
+            b"<img src=/a.png>",
+            b"",
+        )
+
+    def test_vendor_tag_after_first_chunk(self) -> None:
+        """The state a released first chunk ends in is worked out once a chunk follows."""
+        stream = DENY.stream()
+        out = stream.feed(b"<p>a</p><!-- b --") + stream.feed(b">" + PRECONNECT) + stream.close()
+
+        assert out == b"<p>a</p><!-- b -->" + NEUTRALISED[0]
+
+    def test_vendor_tag_in_raw_text_after_first_chunk(self) -> None:
+        """Bytes released early and held again as maybe an end tag are not released twice."""
+        html = b"<style>/* <link href=//www.google-analytics.com> */</style>"
+        stream = DENY.stream()
+        out = [stream.feed(html[:8]), stream.feed(html[8:9]), stream.feed(html[9:]), stream.close()]
+
+        assert b"".join(out) == html
+
+    def test_script_body_in_next_chunk(self) -> None:
+        """A first chunk that opens a script waits for the body, which may hold a marker."""
+        stream = DENY.stream()
+
+        assert (stream.feed(b"<p>a</p><script>var a;"), stream.feed(b"gtag(1)</script>")) == (
+            b"<p>a</p>",
+            b'<script type="text/plain"' + GA_MARK + b">var a;gtag(1)</script>",
+        )
+
+    @pytest.mark.parametrize(
+        ("html", "expected"),
+        [
+            pytest.param(
+                b"<script>i['GoogleAnalyticsObject']=r</script>",
+                b'<script type="text/plain"' + GA_MARK + b">i['GoogleAnalyticsObject']=r</script>",
+                id="case-sensitive-marker",
+            ),
+            pytest.param(
+                b'<link rel=preconnect href="https://www&period;google-analytics&period;com">',
+                b"<link" + GA_MARK + b' rel=preconnect data-consentkit-href="https://'
+                b'www&period;google-analytics&period;com">',
+                id="named-reference-for-dot",
+            ),
+            pytest.param(
+                b"<img src=//www&#X2E;google-analytics.com/c>",
+                b"<img" + GA_MARK + b" data-consentkit-src=//www&#X2E;google-analytics.com/c>",
+                id="upper-case-hex-reference",
+            ),
+            pytest.param(
+                b"<img src=//fonts.gstatic.com/a.png>",
+                b"<img src=//fonts.gstatic.com/a.png>",
+                id="probe-but-no-vendor",
+            ),
+        ],
+    )
+    def test_only_probe_or_marker(self, html: bytes, expected: bytes) -> None:
+        """A body whose only clue is a marker or a spelt-out host is still rewritten."""
+        stream = DENY.stream()
+
+        assert (DENY.rewrite(html), stream.feed(html) + stream.close()) == (expected, expected)
+
+    def test_allowing_rewriter_activates_only(self) -> None:
+        """With every vendor allowed, only marked tags are looked at, and they are activated."""
+        html = PAGE + PRE_MARKED[2]
+
+        assert (
+            ALLOW.rewrite(html) == PAGE + b'<img data-consentkit-vendor="youtube" src="/thumb.jpg">'
+        )
+
+    def test_allowed_asked_once_per_known_vendor(self) -> None:
+        """The consent decision is taken when the rewriter is built, not per tag."""
+        asked: list[str] = []
+
+        def allowed(vendor: str) -> bool:
+            asked.append(vendor)
+            return False
+
+        rewriter = HtmlRewriter(DETECTOR, allowed)
+        rewriter.rewrite(PAGE)
+
+        assert sorted(asked) == ["google-analytics", "google-recaptcha", "youtube"]
+
+    def test_rewriters_do_not_share_decisions(self) -> None:
+        """Two rewriters that differ only on an unknown vendor decide its tags apart."""
+        html = b'<img data-consentkit-vendor="hotjar" data-consentkit-src="/p.gif">'
+        hotjar = HtmlRewriter(DETECTOR, frozenset({"hotjar"}).__contains__)
+
+        assert (DENY.rewrite(html), hotjar.rewrite(html), DENY.rewrite(html)) == (
+            html,
+            b'<img data-consentkit-vendor="hotjar" src="/p.gif">',
+            html,
+        )
+
+    def test_stream_made_directly(self) -> None:
+        """An HtmlStream built from a detector and a decision works like a rewriter's."""
+        stream = consentkit.html.HtmlStream(DETECTOR, frozenset().__contains__)
+
+        assert stream.feed(PAGE) + stream.close() == DENY.rewrite(PAGE)
+
+    def test_decisions_forgotten_when_full(self) -> None:
+        """A full memory of tag decisions is emptied, never wrong."""
+        rewriter = allowing()
+        with mock.patch.object(consentkit.html, "_TAG_CACHE", 1):
+            assert [rewriter.rewrite(PAGE) for _ in range(2)] == [DENY.rewrite(PAGE)] * 2
+
+    @given(html=shortcut_pages, cuts=st.lists(st.integers(min_value=0), max_size=4))
+    @example(html=b"<style>/* <link href=//www.google-analytics.com> */</style>", cuts=[8, 9])
+    def test_shortcuts_are_exact(self, html: bytes, cuts: list[int]) -> None:
+        """With and without the shortcuts, in any chunks, every rewriter gives the same bytes."""
+        for rewriter in REWRITERS:
+            whole, pieces = rewriter.rewrite(html), feed_in_pieces(rewriter, html, cuts)
+            with no_shortcuts:
+                assert (whole, pieces) == (rewriter.rewrite(html),) * 2
+
+    @given(
+        html=shortcut_pages,
+        first=st.integers(min_value=0, max_value=60),
+        cuts=st.lists(st.integers(min_value=0), max_size=3),
+        rewriter=rewriters,
+    )
+    def test_split_after_first_chunk(
+        self, html: bytes, first: int, cuts: list[int], rewriter: HtmlRewriter
+    ) -> None:
+        """However the first chunk ends, later chunks give the output of the whole."""
+        stream = rewriter.stream()
+        out = stream.feed(html[:first])
+        rest = html[first:]
+        points = [0, *sorted(c % (len(rest) + 1) for c in cuts), len(rest)]
+        out += b"".join(stream.feed(rest[a:b]) for a, b in pairwise(points)) + stream.close()
+
+        assert out == rewriter.rewrite(html)
+
+    @given(html=shortcut_pages, cuts=st.lists(st.integers(min_value=0), max_size=4))
+    def test_shortcuts_at_tiny_bounds(self, html: bytes, cuts: list[int]) -> None:
+        """With bounds of a few bytes, the shortcuts still give the exact path's bytes."""
+        with (
+            mock.patch.object(consentkit.html, "MAX_TAG_BYTES", 9),
+            mock.patch.object(consentkit.html, "MAX_SCRIPT_LOOKAHEAD", 13),
+        ):
+            for rewriter in REWRITERS:
+                whole, pieces = rewriter.rewrite(html), feed_in_pieces(rewriter, html, cuts)
+                with no_shortcuts:
+                    assert (whole, pieces) == (rewriter.rewrite(html),) * 2
+
+    @given(html=shortcut_pages)
+    def test_remembered_decisions_are_fresh_ones(self, html: bytes) -> None:
+        """A rewriter that has seen many pages decides like a new one."""
+        fresh = (
+            allowing(),
+            allowing("google-analytics", "google-recaptcha", "youtube"),
+            allowing("google-recaptcha"),
+        )
+
+        assert [r.rewrite(html) for r in REWRITERS] == [r.rewrite(html) for r in fresh]

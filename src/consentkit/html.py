@@ -7,20 +7,27 @@ and the raw-text elements (``script``, ``style``, ``textarea``, ``title``, ``xmp
 ``iframe``, ``noembed``, ``noframes``, ``plaintext``). Only ``script``, ``iframe``, ``img``
 and ``link`` start tags are ever rewritten.
 
-Speed comes from not tokenising what cannot change. Each buffer is lower-cased once and
-searched in C for *events*. Events are raw-text and comment openers, whose content must be
-skipped, and *probes*. A probe is either a literal run that any matching URL must contain
-(taken from the vendor patterns), ``data-consentkit``, or a character reference that could
-spell such a run. An ``img`` or ``link`` tag with no probe inside can't concern a vendor,
-so it is never parsed. At an event, the tokeniser state is re-established locally: text
-resumes after the last ``>`` that provably isn't inside a quoted value. When that can't
-be shown cheaply, the region is tokenised exactly. Either way the output is the exact
-tokeniser's, however the input is chunked.
+Speed comes from not tokenising what cannot change. A rewriter works out once what its
+consent decision makes worth looking for. Each buffer is lower-cased once and searched in
+C for *events*: raw-text and comment openers, whose content must be skipped, and hits of
+*probes*. A probe is ``data-consentkit-vendor``, a literal that any URL of a *denied*
+vendor must contain (taken from its patterns), or a character reference that could spell
+part of one. Host probes start at the host's first dot (``.google-analytics.com``), so one
+regex anchored on ``.`` finds them all. A tag with no probe inside can't change, unless it
+is an inline script whose body holds a denied vendor's marker, so it is never parsed. At
+an event, the tokeniser state is re-established locally: text resumes after the last ``>``
+that provably isn't inside a quoted value. When that can't be shown cheaply, the region is
+tokenised exactly. Either way the output is the exact tokeniser's, however the input is
+chunked. A buffer with no event that could change anything isn't tokenised at all when it
+ends the body; when it starts the body, it is passed on at once and tokenised only if
+another chunk follows. Decisions on tags are remembered per rewriter, as pages repeat the
+same few vendor tags.
 
 Bounds: a stream holds back at most an unfinished tag (:data:`MAX_TAG_BYTES`), or an
-inline script start tag plus :data:`MAX_SCRIPT_LOOKAHEAD` bytes of its body. A "tag"
-longer than the bound is text, as if its ``<`` were ``&lt;``. A script whose body is longer
-than the look-ahead is judged on its first :data:`MAX_SCRIPT_LOOKAHEAD` bytes only.
+inline script start tag plus :data:`MAX_SCRIPT_LOOKAHEAD` bytes of its body; it may also
+keep the first chunk, already passed on, until the next one. A "tag" longer than the
+bound is text, as if its ``<`` were ``&lt;``. A script whose body is longer than the
+look-ahead is judged on its first :data:`MAX_SCRIPT_LOOKAHEAD` bytes only.
 
 Two choices go beyond the letter of the conventions, both failing closed: a tag marked
 with a denied vendor that still has a live ``src``/``href``/``srcset`` (or runs as
@@ -37,6 +44,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html.entities import html5
@@ -63,7 +71,7 @@ _ATTR = (
     rb"([^\t\n\f\r />][^\t\n\f\r /=>]*+)(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
     rb"(\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=))"
 )
-_ATTRS = re.compile(rb"[\t\n\f\r /]++|" + _ATTR)
+_ATTRS = re.compile(rb"[\t\n\f\r /]*+" + _ATTR)
 # One token at a "<": comment opener, start or end tag, or bogus comment. Possessive
 # quantifiers keep it deterministic, so a failed match always means "not finished yet".
 _TOKEN = re.compile(
@@ -76,6 +84,10 @@ _HOLD_START = re.compile(rb"<(?:[A-Za-z/!?]|\Z)")
 _COMMENT_END = re.compile(rb"--!?>")
 _RAW_NAMES = (b"script", b"style", b"title", b"textarea", b"xmp", b"iframe", b"noembed")
 _RAW_END = {n: re.compile(rb"</" + n + rb"[\t\n\f\r />]") for n in (*_RAW_NAMES, b"noframes")}
+# Factored by first letter: these searches visit every "<" of the page.
+_OPENER_NAMES = rb"s(?:cript|tyle)|t(?:itle|extarea)|xmp|iframe|no(?:embed|frames)|plaintext"
+_OPENERS = re.compile(rb"<(?:!--|(?:" + _OPENER_NAMES + rb")[\t\n\f\r />])")
+_OPENERS_AND_TAGS = re.compile(rb"<(?:!--|(?:" + _OPENER_NAMES + rb"|img|link)[\t\n\f\r />])")
 # The attributes that make each rewritable tag load something.
 _MOVED = {
     b"script": (b"src",),
@@ -107,13 +119,17 @@ _JS_TYPES = frozenset(
     ]
 ) | {""}
 _CHARREF = re.compile(r"&(?:#([xX][0-9a-fA-F]+|[0-9]+);?|([A-Za-z][A-Za-z0-9]*)(;?))")
-_NUMREF = re.compile(rb"&#(?:x0*([0-9a-f]{1,8})|0*([0-9]{1,8}))")
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _PATTERN_SCHEME = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*|\*):(?=//)")
 _SPECIAL_SCHEMES = frozenset(["http", "https", "ws", "wss", "ftp"])
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SRCSET_SPLIT = re.compile(r"[\t\n\f\r ,]+")
 _MIN_PROBE = 3
+# How many consent decisions a detector remembers, and how many decisions on tags (of at
+# most _CACHED_TAG bytes) a rewriter does.
+_PLAN_CACHE = 256
+_TAG_CACHE = 128
+_CACHED_TAG = 512
 _DATA, _COMMENT, _RAW, _PLAINTEXT = range(4)
 
 _Attr = tuple[bytes, int, int, int, bytes | None]  # name, start, name end, end, value
@@ -135,6 +151,36 @@ class VendorSignature:
     inline_markers: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What streams look for in each buffer under one consent decision."""
+
+    denied: frozenset[str]
+    #: False when some denied pattern has no usable probe: every rewritable tag is parsed.
+    probing: bool
+    literals: tuple[bytes, ...]  # probes found with bytes.find
+    patterns: tuple[re.Pattern[bytes], ...]  # probes found with a regex
+    openers: re.Pattern[bytes]
+    markers: tuple[tuple[str, tuple[bytes, ...]], ...]  # the denied vendors' inline markers
+
+    def hits(self, low: bytes) -> list[int]:
+        """Where probes start in a lower-cased buffer, in order."""
+        hits = []
+        for pattern in self.patterns:
+            m = pattern.search(low)
+            while m:
+                hits.append(m.start())
+                m = pattern.search(low, m.end())
+        for probe in self.literals:
+            i = low.find(probe)
+            while i >= 0:
+                hits.append(i)
+                i = low.find(probe, i + 1)
+        if len(hits) > 1:
+            hits.sort()
+        return hits
+
+
 class VendorDetector:
     """Recognises vendors by URL and inline script; built once, shared by all requests.
 
@@ -143,20 +189,20 @@ class VendorDetector:
     """
 
     __slots__ = (
-        "_hot_chars",
         "_inline",
         "_markers",
-        "_openers",
+        "_plans",
         "_probes",
         "_url_re",
         "_url_vendors",
+        "_vendors",
     )
 
     def __init__(self, signatures: Iterable[VendorSignature]) -> None:
         sigs = tuple(signatures)
         alternatives: list[str] = []
         vendors: list[str] = []
-        runs: list[str] = []
+        probes: dict[str, list[str]] = {}
         for sig in sigs:
             if "" in sig.url_patterns or "" in sig.inline_markers:
                 raise ConfigurationError(f"vendor {sig.vendor!r}: empty URL pattern or marker")
@@ -164,28 +210,16 @@ class VendorDetector:
             if patterns:
                 alternatives.append(f"(?P<v{len(vendors)}>{'|'.join(map(_glob, patterns))})")
                 vendors.append(sig.vendor)
-            # Any URL matching a pattern contains its longest literal [a-z0-9-] run, spelt
-            # with literal bytes or character references: that run is a sound probe.
-            lowered = (p.translate(_ASCII_LOWER) for p in patterns)
-            runs += [max(re.findall(r"[a-z0-9-]+", p), key=len, default="") for p in lowered]
+            probes.setdefault(sig.vendor, []).extend(map(_probe, patterns))
         self._url_re = re.compile("(?s)" + "|".join(alternatives)) if alternatives else None
         self._url_vendors = tuple(vendors)
         self._inline = tuple((s.vendor, s.inline_markers) for s in sigs if s.inline_markers)
         self._markers = tuple(
             (v, tuple(m.encode("utf-8", "surrogatepass") for m in ms)) for v, ms in self._inline
         )
-        usable = all(len(r) >= _MIN_PROBE and r.isascii() for r in runs)
-        runs = sorted(set(runs), key=len)
-        kept = [r for i, r in enumerate(runs) if not any(k in r for k in runs[:i])]
-        chars = frozenset("".join(kept)) if usable else frozenset()
-        self._hot_chars = chars | frozenset(c.upper() for c in chars)
-        refs = {"&" + k.rstrip(";").lower() for k, v in html5.items() if set(v) & self._hot_chars}
-        probes = [r.encode() for r in kept] + [b"data-consentkit"] + [r.encode() for r in refs]
-        self._probes: tuple[bytes, ...] | None = tuple(probes) if usable else None
-        # Factored by first letter: this search visits every "<" of the page.
-        names = rb"s(?:cript|tyle)|t(?:itle|extarea)|xmp|iframe|no(?:embed|frames)|plaintext"
-        extra = b"" if usable else b"|img|link"
-        self._openers = re.compile(rb"<(?:!--|(?:" + names + extra + rb")[\t\n\f\r />])")
+        self._vendors = tuple(probes)
+        self._probes = probes
+        self._plans: dict[frozenset[str], _Plan] = {}
 
     def vendor_for_url(self, url: str) -> str | None:
         """Return the vendor whose pattern matches ``url``; relative URLs never match."""
@@ -197,44 +231,134 @@ class VendorDetector:
         """Return the first vendor with a marker in ``script_text``."""
         return next((v for v, ms in self._inline if any(m in script_text for m in ms)), None)
 
+    def _plan(self, denied: frozenset[str]) -> _Plan:
+        """The plan for rewriters denying ``denied``; there are few such sets."""
+        plan = self._plans.get(denied)
+        if plan is None:
+            if len(self._plans) >= _PLAN_CACHE:
+                self._plans.clear()
+            plan = self._plans[denied] = self._make_plan(denied)
+        return plan
+
+    def _make_plan(self, denied: frozenset[str]) -> _Plan:
+        markers = tuple((v, ms) for v, ms in self._markers if v in denied)
+        runs = sorted(
+            {r for v in denied for r in self._probes.get(v, ())}, key=lambda r: (len(r), r)
+        )
+        if not all(len(r) >= _MIN_PROBE and r.isascii() for r in runs):
+            return _Plan(denied, False, (), (), _OPENERS_AND_TAGS, markers)
+        # A run that contains a shorter one adds nothing: the shorter one finds it too.
+        kept = [r for i, r in enumerate(runs) if not any(k in r for k in runs[:i])]
+        literals = [_VENDOR_ATTR] + [r.encode() for r in kept if not r.startswith(".")]
+        hosts = [re.escape(r[1:].encode()) for r in kept if r.startswith(".")]
+        patterns = [re.compile(rb"\.(?:" + b"|".join(hosts) + rb")")] if hosts else []
+        if kept:
+            patterns.append(_references_to(set("".join(kept))))
+        return _Plan(denied, True, tuple(literals), tuple(patterns), _OPENERS, markers)
+
 
 class HtmlRewriter:
-    """Applies one consent decision to HTML; cheap to build, safe to share.
+    """Applies one consent decision to HTML; built once per decision, safe to share.
 
     Tags of denied vendors are neutralised in place (``src``/``href``/``srcset`` and a
     script's ``type`` move to ``data-consentkit-*``, scripts get ``type="text/plain"``,
     and ``data-consentkit-vendor`` names the vendor). Tags so marked, by us or by the
     page's authors, are activated again when their vendor is allowed.
 
-    :param allowed: says whether a vendor id may load; it must return false for ids it
-        doesn't know, so unknown vendors stay blocked.
+    :param allowed: says whether a vendor id may load. It is asked about each vendor the
+        detector knows when the rewriter is built, and about any other id a marked tag
+        names when the tag is first seen; it must return false for ids it doesn't know,
+        so unknown vendors stay blocked.
     """
 
-    __slots__ = ("_allowed", "_detector")
+    __slots__ = ("_allowed", "_decided", "_detector", "_plan")
 
     def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
         self._detector = detector
         self._allowed = allowed
+        self._plan = detector._plan(frozenset(v for v in detector._vendors if not allowed(v)))
+        self._decided: dict[tuple[bytes, str | None], bytes | None] = {}
 
     def stream(self) -> HtmlStream:
         """Start rewriting one response body."""
-        return HtmlStream(self._detector, self._allowed)
+        return HtmlStream._of(self)
 
     def rewrite(self, html: bytes) -> bytes:
         """Rewrite a whole document; the same bytes as a stream fed it in any chunks."""
-        stream = self.stream()
-        return stream.feed(html) + stream.close()
+        return HtmlStream._of(self)._run(bytes(html), final=True)
+
+    def _decide(self, tag: bytes, name: bytes, vendor: str | None) -> bytes | None:
+        """The tag rewritten, or None to leave it.
+
+        It is decided on its attributes alone, or, when ``vendor`` is the denied vendor
+        whose marker is in an inline script's body, on that too. As decisions depend on the
+        tag's bytes only, and pages repeat the same few vendor tags, they are remembered.
+        """
+        key = (tag, vendor)
+        try:
+            return self._decided[key]
+        except KeyError:
+            pass
+        attrs, first = _parse_attrs(tag, len(name) + 1)
+        if vendor is None:
+            new = self._by_attributes(tag, name, attrs, first)
+        else:
+            new = _neutralise(tag, name, attrs, first, vendor) if _needs_body(first) else None
+        if len(tag) <= _CACHED_TAG:
+            if len(self._decided) >= _TAG_CACHE:
+                self._decided.clear()
+            self._decided[key] = new
+        return new
+
+    def _by_attributes(
+        self, tag: bytes, name: bytes, attrs: list[_Attr], first: dict[bytes, _Attr]
+    ) -> bytes | None:
+        """Activate a marked tag whose vendor is allowed, neutralise a denied vendor's."""
+        mark = first.get(_VENDOR_ATTR)
+        if mark is not None:
+            marked = _unescape(mark[4] or b"")
+            if marked and self._allowed(marked):
+                return _activate(tag, name, attrs, first)
+            return _neutralise(tag, name, attrs, first, None)
+        if name == b"script" and not _is_js(first.get(b"type")):
+            return None
+        for attr in _MOVED[name]:
+            value = first.get(attr)
+            if value is None or not value[4]:
+                continue
+            url = _unescape(value[4])
+            for part in _SRCSET_SPLIT.split(url) if attr == b"srcset" else (url,):
+                vendor = self._detector.vendor_for_url(part)
+                if vendor is not None and vendor in self._plan.denied:
+                    return _neutralise(tag, name, attrs, first, vendor)
+        return None
 
 
 class HtmlStream:
-    """Rewrites one body chunk by chunk, holding back only what it can't decide yet."""
+    """Rewrites one body chunk by chunk, holding back only what it can't decide yet.
 
-    __slots__ = ("_allowed", "_det", "_held", "_mode", "_raw")
+    Streams come from :meth:`HtmlRewriter.stream`; one made from a detector and an
+    ``allowed`` callable builds its own rewriter.
+    """
+
+    __slots__ = ("_fresh", "_held", "_inert", "_mode", "_plan", "_raw", "_rewriter", "_sent")
 
     def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
-        self._det = detector
-        self._allowed = allowed
-        self._held = b""
+        self._start(HtmlRewriter(detector, allowed))
+
+    @classmethod
+    def _of(cls, rewriter: HtmlRewriter) -> HtmlStream:
+        stream = cls.__new__(cls)
+        stream._start(rewriter)
+        return stream
+
+    def _start(self, rewriter: HtmlRewriter) -> None:
+        self._rewriter = rewriter
+        self._plan = rewriter._plan
+        self._fresh = True  # nothing fed yet
+        self._held = b""  # what is run again with the next chunk,
+        self._sent = 0  # of which this many bytes are passed on already,
+        self._inert = False  # and whether all of it would pass through as it is
         self._mode = _DATA
         self._raw = b""
 
@@ -243,21 +367,40 @@ class HtmlStream:
         if not chunk:
             return b""
         buf, self._held = (self._held + chunk if self._held else bytes(chunk)), b""
-        return self._run(buf, final=False)
+        sent, self._sent, self._inert = self._sent, 0, False
+        out = self._run(buf, final=False, lazy=self._fresh)
+        self._fresh = False
+        if len(out) < sent:  # all of it was passed on already
+            self._sent = sent - len(out)
+            return b""
+        return out[sent:]
 
     def close(self) -> bytes:
         """End the body: whatever was held back is decided on what was seen."""
         buf, self._held = self._held, b""
-        out = self._run(buf, final=True) if buf else b""
-        self._mode = _DATA
+        out = buf if self._inert else self._run(buf, final=True) if buf else b""
+        out = out[self._sent :]
+        self._mode, self._sent, self._inert = _DATA, 0, False
         return out
 
-    def _run(self, buf: bytes, final: bool) -> bytes:
+    def _run(self, buf: bytes, final: bool, lazy: bool = False) -> bytes:
+        plan = self._plan
+        low = buf.lower()
+        hits = plan.hits(low) if plan.probing else []
+        if (final or lazy) and plan.probing and not hits and not self._may_judge(buf, low, final):
+            if final:
+                return buf  # nothing here can change, and nothing comes after it
+            # The first chunk is often the whole body. When nothing in it can change, it is
+            # passed on at once, and kept: only if another chunk follows is it run again
+            # with that one, to learn the tokeniser's state where it ends. What it passed
+            # on comes out of that run unchanged, and is dropped there.
+            if (cut := _cut(buf, 0)) is not None:
+                self._held, self._sent, self._inert = buf, cut, True
+                return buf[:cut]
         out: list[bytes] = []
-        low, n, det = buf.lower(), len(buf), self._det
-        probes = det._probes or ()
-        nxt = [-2] * len(probes)  # next hit per probe; -1 none left, -2 not searched
-        pos, cand, numref, probe_from, exact_until = 0, -1, -2, 0, -1
+        emit, token, openers = out.append, self._token, plan.openers.search
+        n, nhits = len(buf), len(hits)
+        pos, cand, h, probe_from, exact_until = 0, -1, 0, 0, -1
         while pos < n:
             if self._mode != _DATA:
                 pos, stop = self._content(buf, low, pos, final, out)
@@ -267,67 +410,56 @@ class HtmlStream:
             if pos <= exact_until:  # tokenise one token exactly
                 m = _HOLD_START.search(buf, pos)
                 s = m.start() if m else n
-                out.append(buf[pos:s])
+                emit(buf[pos:s])
                 pos = s
                 if s == n or (s == n - 1 and not final):  # a lone "<" may start a tag
                     break
-                if (pos := self._token(buf, low, s, final, out)) < 0:
+                if (pos := token(buf, low, s, final, out, hits)) < 0:
                     pos = s
                     break
                 continue
             if cand < pos:
-                m = det._openers.search(low, pos)
+                m = openers(low, pos)
                 cand = m.start() if m else n
-            probe_from = max(probe_from, pos)
-            e = cand
-            for i, probe in enumerate(probes):
-                if -1 != nxt[i] < probe_from:
-                    nxt[i] = low.find(probe, probe_from)
-                if 0 <= nxt[i] < e:
-                    e = nxt[i]
-            if det._hot_chars and -1 != numref < probe_from:
-                numref = self._next_numref(low, probe_from)
-            if 0 <= numref < e:
-                e = numref
+            if probe_from < pos:
+                probe_from = pos
+            while h < nhits and hits[h] < probe_from:
+                h += 1
+            e = hits[h] if h < nhits and hits[h] < cand else cand
             if e >= n:  # no event left: emit all but an unfinished tag at the end
-                g = buf.rfind(b">", pos)
-                if final or (g >= 0 and _maybe_quoted(buf, pos, g)):
+                cut = n if final else _cut(buf, pos)
+                if cut is None:
                     exact_until = n
                     continue
-                m = _HOLD_START.search(buf, g + 1 if g >= 0 else pos)
-                while m and n - m.start() >= MAX_TAG_BYTES:
-                    m = _HOLD_START.search(buf, m.start() + 1)
-                s = m.start() if m else n
-                out.append(buf[pos:s])
-                pos = s
+                emit(buf[pos:cut])
+                pos = cut
                 break
             g = buf.rfind(b">", pos, e)
-            if g >= 0 and _maybe_quoted(buf, pos, g):
+            if g < 0:
+                g = pos - 1
+            elif _maybe_quoted(buf, pos, g):
                 exact_until = e
                 continue
-            m = _MARKUP_START.search(buf, g + 1 if g >= 0 else pos, e + 2)
+            m = _MARKUP_START.search(buf, g + 1, e + 2)
             if m is None:  # a probe in text
                 probe_from = e + 1
                 continue
             s = m.start()
-            out.append(buf[pos:s])
-            if (pos := self._token(buf, low, s, final, out)) < 0:
+            emit(buf[pos:s])
+            if (pos := token(buf, low, s, final, out, hits)) < 0:
                 pos = s
                 break
         self._held = buf[pos:]
         return b"".join(out)
 
-    def _next_numref(self, low: bytes, start: int) -> int:
-        """Find a numeric character reference that could spell part of a probe."""
-        i = low.find(b"#", start + 1)
-        while i >= 0:
-            m = _NUMREF.match(low, i - 1) if low[i - 1] == 0x26 else None
-            if m:
-                code = int(m[1], 16) if m[1] else int(m[2])
-                if code < 128 and chr(code) in self._det._hot_chars:
-                    return i - 1
-            i = low.find(b"#", i + 1)
-        return -1
+    def _may_judge(self, buf: bytes, low: bytes, final: bool) -> bool:
+        """Whether an inline script in ``buf`` could be neutralised for its body.
+
+        Before the end, a script's body may go on in the next chunk.
+        """
+        if not self._plan.markers or b"<script" not in low:
+            return False
+        return not final or self._inline_vendor(buf, 0, len(buf)) is not None
 
     def _content(
         self, buf: bytes, low: bytes, pos: int, final: bool, out: list[bytes]
@@ -352,13 +484,15 @@ class HtmlStream:
         out.append(buf[pos:keep])
         return keep, True
 
-    def _token(self, buf: bytes, low: bytes, s: int, final: bool, out: list[bytes]) -> int:
+    def _token(
+        self, buf: bytes, low: bytes, s: int, final: bool, out: list[bytes], hits: list[int]
+    ) -> int:
         """Emit the markup at ``s`` (rewritten if need be); return where text resumes.
 
         Returns -1 when the token is unfinished and must be held back.
         """
         n = len(buf)
-        m = _TOKEN.match(buf, s, min(n, s + MAX_TAG_BYTES))
+        m = _TOKEN.match(buf, s, s + MAX_TAG_BYTES)
         if m is None:
             if not final and n - s < MAX_TAG_BYTES:
                 return -1
@@ -370,83 +504,95 @@ class HtmlStream:
             if not final and buf[b : b + 2] in (b"", b"-"):
                 return -1
             t = b + 1 if buf[b : b + 1] == b">" else b + 2 if buf[b : b + 2] == b"->" else b
-            self._mode = _DATA if t > b else _COMMENT
+            if t == b and (end := _COMMENT_END.search(buf, b)) is not None:
+                t = end.end()  # the whole comment is in sight
+            elif t == b:
+                self._mode = _COMMENT
             out.append(buf[s:t])
             return t
         name = m[2].lower() if m[2] and buf[s + 1] != 0x2F else b""
         tag = buf[s:t]
+        end = _RAW_END[name].search(low, t) if name in _RAW_END else None
         if name in _MOVED:
-            attrs = _parse_attrs(tag, len(name) + 1)
-            first = _first(attrs)
-            new = self._rewrite(tag, name, attrs, first)
-            if new is None and name == b"script" and self._needs_body(first):
-                body = _RAW_END[b"script"].search(low, t)
-                if body is None and not final and n - t < MAX_SCRIPT_LOOKAHEAD + 8:
-                    return -1
-                stop = min(body.start() if body else n, t + MAX_SCRIPT_LOOKAHEAD)
-                vendor = self._inline_vendor(buf, t, stop)
-                if vendor is not None:
-                    new = _neutralise(tag, name, attrs, first, vendor)
+            # Only a probe inside can make the attributes matter.
+            i = bisect_left(hits, s)
+            probed = not self._plan.probing or (i < len(hits) and hits[i] < t)
+            new = self._rewriter._decide(tag, name, None) if probed else None
+            if new is None and name == b"script" and self._plan.markers:
+                if end is None and not final and n - t < MAX_SCRIPT_LOOKAHEAD + 8:
+                    if _needs_body(_parse_attrs(tag, len(name) + 1)[1]):
+                        return -1  # wait for the body's end or the whole look-ahead
+                else:
+                    stop = min(end.start() if end else n, t + MAX_SCRIPT_LOOKAHEAD)
+                    if (vendor := self._inline_vendor(buf, t, stop)) is not None:
+                        new = self._rewriter._decide(tag, name, vendor)
             tag = tag if new is None else new
         out.append(tag)
+        if end is not None:  # raw text whose end is in sight
+            out.append(buf[t : end.start()])
+            return end.start()
         if name in _RAW_END:
             self._mode, self._raw = _RAW, name
         elif name == b"plaintext":
             self._mode = _PLAINTEXT
         return t
 
-    def _rewrite(
-        self, tag: bytes, name: bytes, attrs: list[_Attr], first: dict[bytes, _Attr]
-    ) -> bytes | None:
-        """Decide a tag from its attributes alone; None leaves it untouched."""
-        mark = first.get(_VENDOR_ATTR)
-        if mark is not None:
-            marked = _unescape(mark[4] or b"")
-            if marked and self._allowed(marked):
-                return _activate(tag, name, attrs, first)
-            return _neutralise(tag, name, attrs, first, None)
-        if name == b"script" and not _is_js(first.get(b"type")):
-            return None
-        for attr in _MOVED[name]:
-            value = first.get(attr)
-            if value is None or not value[4]:
-                continue
-            url = _unescape(value[4])
-            for part in _SRCSET_SPLIT.split(url) if attr == b"srcset" else (url,):
-                vendor = self._det.vendor_for_url(part)
-                if vendor is not None and not self._allowed(vendor):
-                    return _neutralise(tag, name, attrs, first, vendor)
-        return None
-
-    def _needs_body(self, first: dict[bytes, _Attr]) -> bool:
-        """Only an unmarked inline script that would run is judged by its body."""
-        if not self._det._markers or _VENDOR_ATTR in first or b"src" in first:
-            return False
-        return _is_js(first.get(b"type"))
-
     def _inline_vendor(self, buf: bytes, start: int, stop: int) -> str | None:
         """The first denied vendor with a marker in ``buf[start:stop]``."""
-        for vendor, markers in self._det._markers:
-            if not self._allowed(vendor) and any(buf.find(m, start, stop) >= 0 for m in markers):
-                return vendor
+        for vendor, markers in self._plan.markers:
+            for marker in markers:
+                if buf.find(marker, start, stop) >= 0:
+                    return vendor
         return None
 
 
-def _parse_attrs(tag: bytes, start: int) -> list[_Attr]:
+def _needs_body(first: dict[bytes, _Attr]) -> bool:
+    """Only an unmarked inline script that would run is judged by its body."""
+    if _VENDOR_ATTR in first or b"src" in first:
+        return False
+    return _is_js(first.get(b"type"))
+
+
+def _probe(pattern: str) -> str:
+    """A literal that every URL matching a normalised ``pattern`` contains, lower-cased.
+
+    It is the pattern's longest run between wildcards and slashes (which ``\\`` may spell).
+    A host's run is cut to start at its first dot ("www.example.com" gives ".example.com")
+    when that keeps at least half of it: such probes all start alike, so one regex
+    anchored on "." finds them all.
+    """
+    run = max(re.split(r"[*?/]", pattern.translate(_ASCII_LOWER)), key=len)
+    dot = run.find(".")
+    return run[dot:] if 0 <= dot <= len(run) // 2 else run
+
+
+def _references_to(chars: set[str]) -> re.Pattern[bytes]:
+    """Character references, in a lower-cased buffer, that could spell one of ``chars``."""
+    chars = chars | {c.upper() for c in chars}
+    codes = sorted(ord(c) for c in chars)
+    names = sorted({k.rstrip(";").lower() for k, v in html5.items() if chars & set(v)})
+    hexes = "|".join(f"{c:x}" for c in codes)
+    decimals = "|".join(map(str, codes))
+    named = "".join("|" + re.escape(k) for k in names)
+    return re.compile(
+        f"&(?:#(?:x0*(?:{hexes})(?![0-9a-f])|0*(?:{decimals})(?![0-9])){named})".encode()
+    )
+
+
+def _parse_attrs(tag: bytes, start: int) -> tuple[list[_Attr], dict[bytes, _Attr]]:
+    """The attributes in order, and by name: there the first of duplicates wins, as in
+    browsers."""
     attrs: list[_Attr] = []
-    for m in _ATTRS.finditer(tag, start):
-        if m[1] is not None:
-            value = m[2][1:-1] if m[2] and m[2][:1] in b"\"'" else m[2]
-            attrs.append((m[1].lower(), m.start(), m.end(1), m.end(), value))
-    return attrs
-
-
-def _first(attrs: list[_Attr]) -> dict[bytes, _Attr]:
-    """Index attributes by name; the first of duplicates wins, as in browsers."""
     first: dict[bytes, _Attr] = {}
-    for attr in attrs:
+    for m in _ATTRS.finditer(tag, start):
+        name, value = m.groups()
+        (_, end), (name_start, name_end), _ = m.regs
+        if value and value[0] in b"\"'":
+            value = value[1:-1]
+        attr = (name.lower(), name_start, name_end, end, value)
+        attrs.append(attr)
         first.setdefault(attr[0], attr)
-    return first
+    return attrs, first
 
 
 def _is_js(type_attr: _Attr | None) -> bool:
@@ -524,6 +670,22 @@ def _edit(tag: bytes, at: int, insert: bytes, edits: list[tuple[int, int, bytes]
         last = end
     parts.append(tag[last:])
     return b"".join(parts)
+
+
+def _cut(buf: bytes, pos: int) -> int | None:
+    """Where to hold back an unfinished tag at the end, text resuming at ``pos``.
+
+    None when the last ``>`` might be inside a quoted value, so only exact tokenising can
+    tell. A "tag" too long to finish within the bound is text, and isn't held.
+    """
+    n = len(buf)
+    g = buf.rfind(b">", pos)
+    if g >= 0 and _maybe_quoted(buf, pos, g):
+        return None
+    m = _HOLD_START.search(buf, g + 1 if g >= 0 else pos)
+    while m and n - m.start() >= MAX_TAG_BYTES:
+        m = _HOLD_START.search(buf, m.start() + 1)
+    return m.start() if m else n
 
 
 def _maybe_quoted(buf: bytes, lo: int, g: int) -> bool:
