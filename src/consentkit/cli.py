@@ -138,10 +138,15 @@ def _signer(args: argparse.Namespace) -> TokenSigner:
         return TokenSigner(private_key=_maybe_file(args.private_key))
     if args.public_key:
         return TokenSigner(public_keys=[_maybe_file(key) for key in args.public_key])
-    keys = args.key or ([os.environ[KEY_ENV]] if os.environ.get(KEY_ENV) else [])
+    keys = _hmac_keys(args)
     if not keys:
         raise ConfigurationError(f"give --key (or set {KEY_ENV}), --private-key or --public-key")
     return TokenSigner(keys)
+
+
+def _hmac_keys(args: argparse.Namespace) -> list[str]:
+    """The ``--key`` options, else the key in the environment, else none."""
+    return list(args.key or ([os.environ[KEY_ENV]] if os.environ.get(KEY_ENV) else []))
 
 
 def _maybe_file(value: str) -> str:
@@ -282,7 +287,7 @@ def _audit(args: argparse.Namespace, out: TextIO) -> int:
     from consentkit.audit import audit, load_target
 
     catalogue = Catalogue.from_file(args.catalogue)
-    keys = args.key or ([os.environ[KEY_ENV]] if os.environ.get(KEY_ENV) else [])
+    keys = _hmac_keys(args)
     signer = TokenSigner(keys) if keys else None
     report = audit(
         load_target(args.target),
