@@ -112,13 +112,14 @@ def _post_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     is_form = content_type in _FORM_TYPES
     _check_size(engine, request)
+    fields: dict[str, list[str]] = {}
     if is_form:
         fields = _form(request.body)
         action = _one(fields, "action")
         purposes: list[str] | None = fields.get("purposes", [])
         vendors = fields.get("vendors")
         if action == "withdraw":
-            return _redirect(request, _withdrawal_headers(engine, request))
+            return _redirect(fields, _withdrawal_headers(engine, request))
     elif content_type in _JSON_TYPES:
         action, purposes, vendors = _json_choice(request.body)
     else:
@@ -133,7 +134,7 @@ def _post_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
         raise _BadRequest(400, str(exc), exc.field) from None
     headers = _decision_headers(engine, request, consent)
     if is_form:
-        return _redirect(request, headers)
+        return _redirect(fields, headers)
     response = _json(200, {"consent": consent.to_json()})
     response.headers.extend(headers)
     return response
@@ -303,8 +304,7 @@ _ROUTES: dict[str, dict[str, Handler]] = {
 }
 
 
-def _redirect(request: EndpointRequest, headers: list[tuple[str, str]]) -> EndpointResponse:
-    fields = _form(request.body)
+def _redirect(fields: Mapping[str, list[str]], headers: list[tuple[str, str]]) -> EndpointResponse:
     target = (fields.get("next") or ["/"])[0]
     if not _is_local(target):
         target = "/"

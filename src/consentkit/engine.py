@@ -65,6 +65,7 @@ class Engine:
         self._rewriters: dict[frozenset[str], HtmlRewriter] = {}
         self._public: dict[str, dict[str, Any]] = {}
         self._loaders: dict[tuple[Any, ...], bytes] = {}
+        self._languages: dict[str | None, str] = {}
         tcf = config.tcf
         self._tcf_page_config: dict[str, Any] | None = (
             None
@@ -139,10 +140,17 @@ class Engine:
         """The banner's language for a visitor."""
         if self.config.language is not None:
             return self.config.language
-        catalogue = self.catalogue
-        return negotiate_language(
-            accept_language, catalogue.all_languages, catalogue.default_language
-        )
+        # Browsers send the same few headers over and over: parse each once.
+        lang = self._languages.get(accept_language)
+        if lang is None:
+            catalogue = self.catalogue
+            lang = negotiate_language(
+                accept_language, catalogue.all_languages, catalogue.default_language
+            )
+            if len(self._languages) >= _REWRITER_CACHE:
+                self._languages.clear()
+            self._languages[accept_language] = lang
+        return lang
 
     def public_catalogue(self, lang: str) -> dict[str, Any]:
         """The catalogue as a banner shows it, in one language, with the banner's words."""
