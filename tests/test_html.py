@@ -765,6 +765,18 @@ class TestHtmlRewriterProperties:
         """Every way of cutting the input into chunks gives the output of the whole."""
         assert feed_in_pieces(rewriter, html, cuts) == rewriter.rewrite(html)
 
+    @given(html=any_page, cuts=st.lists(st.integers(min_value=0), max_size=4), rewriter=rewriters)
+    def test_finish_is_feed_and_close(
+        self, html: bytes, cuts: list[int], rewriter: HtmlRewriter
+    ) -> None:
+        """Ending a body with finish(last chunk) gives what feeding it and closing gives."""
+        stream = rewriter.stream()
+        points = [0, *sorted(c % (len(html) + 1) for c in cuts), len(html)]
+        pieces = [html[a:b] for a, b in pairwise(points)]
+        out = b"".join(map(stream.feed, pieces[:-1])) + stream.finish(pieces[-1])
+
+        assert out + stream.close() == rewriter.rewrite(html)
+
     @given(html=any_page, cuts=st.lists(st.integers(min_value=0), max_size=10), rewriter=rewriters)
     def test_split_invariant_at_tiny_bounds(
         self, html: bytes, cuts: list[int], rewriter: HtmlRewriter

@@ -375,6 +375,17 @@ class HtmlStream:
             return b""
         return out[sent:]
 
+    def finish(self, chunk: bytes) -> bytes:
+        """Take the body's last chunk and end it: ``feed(chunk) + close()``, done at once.
+
+        A whole body given in one call (``finish`` on a fresh stream) is rewritten by
+        :meth:`HtmlRewriter.rewrite`, which knows nothing follows.
+        """
+        if self._fresh:
+            self._fresh = False
+            return self._rewriter.rewrite(chunk) if chunk else b""
+        return self.feed(chunk) + self.close()
+
     def close(self) -> bytes:
         """End the body: whatever was held back is decided on what was seen."""
         buf, self._held = self._held, b""
