@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import pairwise
 from unittest import mock
 
@@ -47,6 +48,18 @@ def allowing(*vendors: str) -> HtmlRewriter:
 DENY = allowing()
 ALLOW = allowing("google-analytics", "google-recaptcha", "youtube")
 REWRITERS = (DENY, ALLOW, allowing("google-recaptcha"))
+
+
+MEMO_PAGE = consentkit.html._MEMO_PAGE
+
+
+@pytest.fixture(autouse=True, scope="module")
+def page_memo() -> Iterator[None]:
+    """Off here, so that rewrite() always rewrites: tests compare it with streams while
+    patching the rewriter's internals. TestPageMemo turns it back on."""
+    with mock.patch.object(consentkit.html, "_MEMO_PAGE", -1):
+        yield
+
 
 # The real tags, as Google documents them.
 GTAG_LOADER = (
@@ -1015,3 +1028,82 @@ class TestShortcuts:
         )
 
         assert [r.rewrite(html) for r in REWRITERS] == [r.rewrite(html) for r in fresh]
+
+
+def streamed(rewriter: HtmlRewriter, html: bytes) -> bytes:
+    """The rewrite of ``html`` fed as one chunk: never from the page memo."""
+    stream = rewriter.stream()
+    return stream.feed(html) + stream.close()
+
+
+class TestPageMemo:
+    @pytest.fixture(autouse=True, scope="class")
+    @classmethod
+    def memo_on(cls, page_memo: None) -> Iterator[None]:
+        with mock.patch.object(consentkit.html, "_MEMO_PAGE", MEMO_PAGE):
+            yield
+
+    def test_second_sight_remembered(self) -> None:
+        """A page is remembered once seen twice, and then not rewritten again."""
+        rewriter = allowing()
+        page = PAGE + b"<!-- second sight -->"
+        first, second = rewriter.rewrite(page), rewriter.rewrite(page)
+        with mock.patch.object(consentkit.html.HtmlStream, "_run") as run:
+            third = rewriter.rewrite(bytearray(page))
+
+        assert (first, second, third) == (streamed(DENY, page),) * 3
+        run.assert_not_called()
+
+    def test_seen_once_not_kept(self) -> None:
+        """A page that differs on every request costs its hash, not memory."""
+        rewriter = allowing()
+        for i in range(50):
+            rewriter.rewrite(PAGE + b"<!-- %d -->" % i)
+
+        assert rewriter._detector._memo._size == 0 or all(
+            key[0] != rewriter._serial for key in rewriter._detector._memo._pages
+        )
+
+    def test_rewriters_do_not_share(self) -> None:
+        """Each consent decision has its own answers, though they share a detector."""
+        deny, allow = allowing(), allowing("google-analytics", "google-recaptcha", "youtube")
+        for _ in range(2):
+            denied = deny.rewrite(PAGE)
+        neutralised = deny.rewrite(PAGE)
+
+        assert allow.rewrite(denied) != denied
+        assert (allow.rewrite(neutralised), deny.rewrite(PAGE)) == (
+            allow.rewrite(denied),
+            denied,
+        )
+
+    def test_bounded(self) -> None:
+        """However many pages come twice, what is remembered stays within its budget."""
+        detector = VendorDetector([GA])
+        rewriter = HtmlRewriter(detector, lambda vendor: False)
+        page = PAGE * (MEMO_PAGE // len(PAGE))
+        for i in range(2 * consentkit.html._MEMO_BYTES // len(page)):
+            for _ in range(2):
+                rewriter.rewrite(page[:-12] + b"<!-- %05d -->" % i)
+        memo = detector._memo
+
+        assert 0 < memo._size <= consentkit.html._MEMO_BYTES
+        assert memo._size == sum(
+            len(page) + (0 if out is page else len(out)) for (_, page), out in memo._pages.items()
+        )
+
+    def test_large_pages_not_kept(self) -> None:
+        detector = VendorDetector([GA])
+        rewriter = HtmlRewriter(detector, lambda vendor: False)
+        page = PAGE * (MEMO_PAGE // len(PAGE) + 1)
+        for _ in range(3):
+            out = rewriter.rewrite(page)
+
+        assert (out, detector._memo._size) == (streamed(rewriter, page), 0)
+
+    @given(html=any_page, rewriter=rewriters)
+    def test_remembered_is_rewritten(self, html: bytes, rewriter: HtmlRewriter) -> None:
+        """What the memory answers is what rewriting gives."""
+        fresh = streamed(rewriter, html)
+
+        assert [rewriter.rewrite(html) for _ in range(3)] == [fresh] * 3

@@ -43,7 +43,9 @@ still taken as raw text, ``<!--`` inside a script does not enter the "escaped" s
 from __future__ import annotations
 
 import html
+import itertools
 import re
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -130,6 +132,13 @@ _MIN_PROBE = 3
 _PLAN_CACHE = 256
 _TAG_CACHE = 128
 _CACHED_TAG = 512
+# Whole bodies remembered per detector: each at most _MEMO_PAGE bytes, all of them (in and
+# out) at most _MEMO_BYTES, and only once a body has been seen twice (of the last
+# _MEMO_DOORKEEPER seen), so pages that differ on every request don't evict the others.
+_MEMO_PAGE = 64 * 1024
+_MEMO_BYTES = 4 * 1024 * 1024
+_MEMO_DOORKEEPER = 4096
+_serials = itertools.count()
 _DATA, _COMMENT, _RAW, _PLAINTEXT = range(4)
 
 _Attr = tuple[bytes, int, int, int, bytes | None]  # name, start, name end, end, value
@@ -191,6 +200,7 @@ class VendorDetector:
     __slots__ = (
         "_inline",
         "_markers",
+        "_memo",
         "_plans",
         "_probes",
         "_url_re",
@@ -220,6 +230,7 @@ class VendorDetector:
         self._vendors = tuple(probes)
         self._probes = probes
         self._plans: dict[frozenset[str], _Plan] = {}
+        self._memo = _PageMemo()
 
     def vendor_for_url(self, url: str) -> str | None:
         """Return the vendor whose pattern matches ``url``; relative URLs never match."""
@@ -257,6 +268,46 @@ class VendorDetector:
         return _Plan(denied, True, tuple(literals), tuple(patterns), _OPENERS, markers)
 
 
+class _PageMemo:
+    """Whole bodies rewritten lately, and what they became.
+
+    Sites serve the same page to every visitor without a session, over and over; a
+    rewrite is a pure function of the rewriter and the bytes, so it is done once. Hashing
+    a body costs a tenth of rewriting it, and that is all a body seen once costs.
+    """
+
+    __slots__ = ("_lock", "_pages", "_seen", "_size")
+
+    def __init__(self) -> None:
+        self._pages: dict[tuple[int, bytes], bytes] = {}
+        self._seen: set[int] = set()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, bytes]) -> bytes | None:
+        return self._pages.get(key)
+
+    def put(self, key: tuple[int, bytes], out: bytes) -> None:
+        digest = hash(key)
+        if digest not in self._seen:
+            if len(self._seen) >= _MEMO_DOORKEEPER:
+                self._seen.clear()
+            self._seen.add(digest)
+            return
+        size = len(key[1]) + (0 if out is key[1] else len(out))
+        with self._lock:
+            pages = self._pages
+            if key in pages:
+                return
+            # Oldest first: dicts keep insertion order.
+            while pages and self._size + size > _MEMO_BYTES:
+                old_key = next(iter(pages))
+                old = pages.pop(old_key)
+                self._size -= len(old_key[1]) + (0 if old is old_key[1] else len(old))
+            pages[key] = out
+            self._size += size
+
+
 class HtmlRewriter:
     """Applies one consent decision to HTML; built once per decision, safe to share.
 
@@ -271,21 +322,34 @@ class HtmlRewriter:
         so unknown vendors stay blocked.
     """
 
-    __slots__ = ("_allowed", "_decided", "_detector", "_plan")
+    __slots__ = ("_allowed", "_decided", "_detector", "_plan", "_serial")
 
     def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
         self._detector = detector
         self._allowed = allowed
         self._plan = detector._plan(frozenset(v for v in detector._vendors if not allowed(v)))
         self._decided: dict[tuple[bytes, str | None], bytes | None] = {}
+        self._serial = next(_serials)  # names this rewriter in its detector's memo
 
     def stream(self) -> HtmlStream:
         """Start rewriting one response body."""
         return HtmlStream._of(self)
 
     def rewrite(self, html: bytes) -> bytes:
-        """Rewrite a whole document; the same bytes as a stream fed it in any chunks."""
-        return HtmlStream._of(self)._run(bytes(html), final=True)
+        """Rewrite a whole document; the same bytes as a stream fed it in any chunks.
+
+        Documents of up to 64 KiB that come again are answered from memory.
+        """
+        html = bytes(html)
+        if len(html) > _MEMO_PAGE:
+            return HtmlStream._of(self)._run(html, final=True)
+        key = (self._serial, html)
+        memo = self._detector._memo
+        out = memo.get(key)
+        if out is None:
+            out = HtmlStream._of(self)._run(html, final=True)
+            memo.put(key, out)
+        return out
 
     def _decide(self, tag: bytes, name: bytes, vendor: str | None) -> bytes | None:
         """The tag rewritten, or None to leave it.
