@@ -17,9 +17,10 @@ Run with ``.venv/bin/python benchmarks/bench_html.py``.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 
@@ -244,14 +245,35 @@ def per_request(detector: VendorDetector) -> None:
         "allowed": lambda vendor: True,
     }
     print(f"\nper request, microseconds ({CALLS} calls per sample, median of {SAMPLES})")
-    print(f"{'':26} {'rewrite()':>10} {'feed+close':>11} {'new rewriter':>13}  target")
+    print("  again: rewrite() of the same page, answered from the page memo")
+    print("  differing: rewrite() of a page that differs on every call (a token at its end)")
+    print(f"{'':26} {'again':>6} {'differing':>10} {'feed+close':>11} {'new rewriter':>13}  target")
     for page_label, page in (("gtag.js page", GA_PAGE), ("plain page", PLAIN_PAGE)):
+        # Each call gets a new bytes object, as from an app: its hash is not cached, and a
+        # differing page is never seen twice. Making the objects is timed on its own and
+        # taken off.
+        serial = itertools.count()
+
+        def make_again(page: bytes = page) -> bytes:
+            return bytes(bytearray(page))
+
+        def make_differing(page: bytes = page, serial: Iterator[int] = serial) -> bytes:
+            return page + b"<!-- csrf %012d -->" % next(serial)
+
+        making = {
+            make: median_seconds(lambda make=make: [make() for _ in range(CALLS)])
+            for make in (make_again, make_differing)
+        }
         for label, allowed in decisions.items():
             rewriter = HtmlRewriter(detector, allowed)
 
-            def whole(rewriter: HtmlRewriter = rewriter, page: bytes = page) -> None:
+            def again(rewriter: HtmlRewriter = rewriter) -> None:
                 for _ in range(CALLS):
-                    rewriter.rewrite(page)
+                    rewriter.rewrite(make_again())
+
+            def fresh(rewriter: HtmlRewriter = rewriter) -> None:
+                for _ in range(CALLS):
+                    rewriter.rewrite(make_differing())
 
             def streamed(rewriter: HtmlRewriter = rewriter, page: bytes = page) -> None:
                 for _ in range(CALLS):
@@ -263,12 +285,15 @@ def per_request(detector: VendorDetector) -> None:
                 for _ in range(CALLS):
                     HtmlRewriter(detector, allowed).rewrite(page)
 
-            times = [median_seconds(run) / CALLS * 1e6 for run in (whole, streamed, cold)]
+            runs = (again, fresh, streamed, cold)
+            times = [median_seconds(run) / CALLS * 1e6 for run in runs]
+            times[0] -= making[make_again] / CALLS * 1e6
+            times[1] -= making[make_differing] / CALLS * 1e6
             target = SMALL_TARGETS.get((page_label, label), PLAIN_TARGET_US)
-            verdict = "meets" if max(times[:2]) <= target else "above"
+            verdict = "meets" if max(times[1:3]) <= target else "above"
             print(
-                f"{page_label + ', ' + label:26} {times[0]:10.1f} {times[1]:11.1f} {times[2]:13.1f}"
-                f"  ({verdict} {target:.0f})"
+                f"{page_label + ', ' + label:26} {times[0]:6.1f} {times[1]:10.1f}"
+                f" {times[2]:11.1f} {times[3]:13.1f}  ({verdict} {target:.0f})"
             )
 
 
