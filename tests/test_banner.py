@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from consentkit import Catalogue, Consent, ConsentConfig, WSGIConsentMiddleware
 from consentkit.banner import (
+    _CRAWLER,
     ASSETS,
     HeadInjector,
     consent_mode_state,
@@ -184,6 +185,55 @@ class TestHeadInjector:
         out += injector.feed(page[start:]) + injector.close()
         assert out == expected
 
+    @given(st.lists(st.integers(0, 80), max_size=4), st.binary(max_size=20))
+    def test_finish_is_feed_then_close(self, cuts: list[int], tail: bytes) -> None:
+        """finish(chunk) gives what feed(chunk) + close() would, after any earlier chunks."""
+        page = b"<!doctype html><html><HEAD lang=fr><title>t</title></head><body></body>" + tail
+        fed, finished = HeadInjector(b"X"), HeadInjector(b"X")
+        out_fed, out_finished, start = b"", b"", 0
+        for cut in sorted(cuts):
+            out_fed += fed.feed(page[start:cut])
+            out_finished += finished.feed(page[start:cut])
+            start = max(start, cut)
+        out_fed += fed.feed(page[start:]) + fed.close()
+        out_finished += finished.finish(page[start:])
+        assert out_finished == out_fed
+
+    @given(
+        st.lists(
+            st.sampled_from(
+                [
+                    b"<head>",
+                    b"<HEAD x>",
+                    b"<head",
+                    b"</head>",
+                    b"<body>",
+                    b"<bODy",
+                    b"<header>",
+                    b"<p>",
+                    b"text",
+                    b">",
+                    b"<",
+                    b" ",
+                    b"/",
+                ]
+            ),
+            max_size=12,
+        )
+    )
+    def test_same_place_as_two_searches(self, parts: list[bytes]) -> None:
+        """One search finds the place the two searches of old found: the first of them."""
+        page = b"".join(parts)
+        head = re.compile(rb"<head(?=[\s>/])[^>]*>", re.IGNORECASE).search(page)
+        other = re.compile(rb"</head(?=[\s>])|<body(?=[\s>/])", re.IGNORECASE).search(page)
+        if head is not None and (other is None or head.start() < other.start()):
+            expected = page[: head.end()] + b"X" + page[head.end() :]
+        elif other is not None:
+            expected = page[: other.start()] + b"X" + page[other.start() :]
+        else:
+            expected = page
+        assert HeadInjector(b"X").finish(page) == expected
+
 
 class TestAssets:
     @pytest.mark.parametrize("name", ["banner.js", "banner.css", "consent-mode.js"])
@@ -308,6 +358,11 @@ class TestHelpers:
     def test_is_crawler(self, ua: str, crawler: bool) -> None:
         """Known crawlers are recognised; browsers, phones named Cubot included, are not."""
         assert is_crawler(ua) is crawler
+
+    @given(st.text(alphabet=st.sampled_from("botBOT/1 sSſpiderSPIDERkK\u212aıİi"), max_size=12))
+    def test_is_crawler_is_case_blind(self, ua: str) -> None:
+        """Any text is a crawler exactly when the case-blind pattern finds one in it."""
+        assert is_crawler(ua) is (_CRAWLER.search(ua) is not None)
 
     @pytest.mark.parametrize(
         ("header", "expected"),

@@ -173,6 +173,107 @@ class TestPep3333:
         assert recorder.calls[0][0].startswith("400")
 
 
+class ClosingList(list[bytes]):
+    """A list an app returns with a close() of its own, which the server must call."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def page_app(body: Any, *, write: bytes = b"") -> Any:
+    def app(env: dict[str, Any], start: Callable[..., Any]) -> Any:
+        send = start("200 OK", [("Content-Type", "text/html"), ("Content-Length", "999")])
+        if write:
+            send(write)
+        return body
+
+    return app
+
+
+def expected_page(wrap: Callable[[Any], WSGIConsentMiddleware]) -> bytes:
+    """The rewritten page as a streaming app gets it."""
+
+    def stream(env: dict[str, Any], start: Callable[..., Any]) -> Iterator[bytes]:
+        start("200 OK", [("Content-Type", "text/html")])
+        yield apps.PAGE
+
+    return b"".join(wrap(stream)(environ(), Recorder()))
+
+
+class TestWholeBodies:
+    @pytest.mark.parametrize("kind", [list, tuple])
+    def test_list_body_gets_its_exact_length(
+        self, wrap: Callable[[Any], WSGIConsentMiddleware], kind: type[Any]
+    ) -> None:
+        """A list body is rewritten at once, one chunk out per chunk in, with its length."""
+        recorder = Recorder()
+        out = wrap(page_app(kind([apps.PAGE[:50], b"", apps.PAGE[50:]])))(environ(), recorder)
+        assert isinstance(out, list)
+        assert len(out) == 3
+        assert b"".join(out) == expected_page(wrap)
+        [(_, headers, _)] = recorder.calls
+        lengths = [value for name, value in headers if name.lower() == "content-length"]
+        assert lengths == [str(len(b"".join(out)))]
+        assert ("Vary", "Cookie") in headers
+
+    def test_empty_list_body(self, wrap: Callable[[Any], WSGIConsentMiddleware]) -> None:
+        """An empty HTML body is said to be empty."""
+        recorder = Recorder()
+        assert wrap(page_app([]))(environ(), recorder) == []
+        assert ("Content-Length", "0") in recorder.calls[0][1]
+
+    def test_list_subclass_streams_and_is_closed(
+        self, wrap: Callable[[Any], WSGIConsentMiddleware]
+    ) -> None:
+        """A list with a close() of its own is streamed, so the server closes it."""
+        body = ClosingList([apps.PAGE])
+        recorder = Recorder()
+        result = wrap(page_app(body))(environ(), recorder)
+        assert len(recorder.calls) == 1  # started before the first chunk is asked for
+        assert b"".join(result) == expected_page(wrap)
+        result.close()  # type: ignore[attr-defined]
+        assert body.closed
+        assert all(name.lower() != "content-length" for name, _ in recorder.calls[0][1])
+
+    def test_iterator_body_starts_at_once(
+        self, wrap: Callable[[Any], WSGIConsentMiddleware]
+    ) -> None:
+        """Any other body streams, without a length, its headers sent before its chunks."""
+        recorder = Recorder()
+        result = wrap(page_app(iter([apps.PAGE])))(environ(), recorder)
+        assert len(recorder.calls) == 1
+        assert b"".join(result) == expected_page(wrap)
+        assert all(name.lower() != "content-length" for name, _ in recorder.calls[0][1])
+
+    def test_write_starts_the_response_at_once(
+        self, wrap: Callable[[Any], WSGIConsentMiddleware]
+    ) -> None:
+        """write() sends the headers first, then the rewritten bytes; the rest follows."""
+        recorder = Recorder()
+        app = page_app([apps.PAGE[60:]], write=apps.PAGE[:60])
+        tail = b"".join(wrap(app)(environ(), recorder))
+        assert len(recorder.calls) == 1
+        assert recorder.written
+        assert b"".join(recorder.written) + tail == expected_page(wrap)
+        assert all(name.lower() != "content-length" for name, _ in recorder.calls[0][1])
+
+    def test_second_start_response_reaches_the_server(
+        self, wrap: Callable[[Any], WSGIConsentMiddleware]
+    ) -> None:
+        """Held headers never hide a second start_response() from the server's checks."""
+
+        def app(env: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+            start("200 OK", [("Content-Type", "text/html")])
+            start("201 Created", [("Content-Type", "text/html")])
+            return [apps.PAGE]
+
+        recorder = Recorder()
+        b"".join(wrap(app)(environ(), recorder))
+        assert [status for status, _, _ in recorder.calls] == ["200 OK", "201 Created"]
+
+
 def test_non_ascii_cookie_header(wrap: Callable[[Any], WSGIConsentMiddleware]) -> None:
     """A Cookie header with bytes beyond ASCII (latin-1-decoded by the server) is no consent."""
     recorder = Recorder()

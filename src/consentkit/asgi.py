@@ -60,24 +60,37 @@ class ASGIConsentMiddleware:
                 k: v for k, v in extensions.items() if k != "http.response.pathsend"
             }
         stream: BodyStream | None = None
+        # An HTML response's start, held back until its first body message: when that
+        # is the whole body, the start gets its exact Content-Length.
+        held: Message | None = None
 
         async def send_rewritten(message: Message) -> None:
-            nonlocal stream
+            nonlocal stream, held
             kind = message["type"]
             if kind == "http.response.start":
                 raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
                 new, stream = ctx.response_headers(message["status"], raw)
                 message = dict(message)
                 message["headers"] = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in new]
+                if stream is not None:
+                    held = message
+                    return
             elif kind == "http.response.body" and stream is not None:
-                body = stream.feed(message.get("body", b""))
-                if not message.get("more_body", False):
-                    body += stream.close()
                 message = dict(message)
-                message["body"] = body
+                if message.get("more_body", False):
+                    message["body"] = stream.feed(message.get("body", b""))
+                else:
+                    message["body"] = body = stream.finish(message.get("body", b""))
+                    if held is not None:
+                        held["headers"].append((b"content-length", b"%d" % len(body)))
+            if held is not None:
+                start, held = held, None
+                await send(start)
             await send(message)
 
         await self.app(scope, receive, send_rewritten)
+        if held is not None:  # the app started a response and sent no body: pass it on
+            await send(held)
 
     async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         engine = self.engine

@@ -7,7 +7,7 @@ middleware only translate their I/O into its calls, so the two can't drift.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,13 +20,14 @@ from consentkit.banner import (
     negotiate_language,
     texts,
 )
-from consentkit.catalogue import Catalogue
+from consentkit.catalogue import Catalogue, CookieRule
 from consentkit.config import ConsentConfig
 from consentkit.consent import Consent
-from consentkit.cookies import cookie_names, get_cookie
-from consentkit.gate import Gate
+from consentkit.cookies import get_cookie, parse_cookie_header
+from consentkit.gate import Gate, Verdict
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 from consentkit.rewrite import (
+    _NO_BODY_STATUSES,
     add_vary_cookie,
     filter_set_cookies,
     is_rewritable,
@@ -40,6 +41,12 @@ logger = logging.getLogger("consentkit")
 #: Where the visitor's consent is put in a WSGI environ or an ASGI scope.
 CONSENT_KEY = "consentkit.consent"
 _REWRITER_CACHE = 256
+#: Entries in each per-request cache. Keys come from visitors (user agents, cookie
+#: names, content types): a full cache is emptied, so junk can't grow it.
+_CACHE_SIZE = 256
+#: Longer user agents are judged afresh each time rather than kept.
+_MAX_CACHED_KEY = 1024
+_GLOB_CHARS = "*?["
 
 
 def get_consent(environ_or_scope: Mapping[str, Any]) -> Consent | None:
@@ -66,6 +73,12 @@ class Engine:
         self._public: dict[str, dict[str, Any]] = {}
         self._loaders: dict[tuple[Any, ...], bytes] = {}
         self._languages: dict[str | None, str] = {}
+        # Per-request derivations that only depend on a consent's choices or on
+        # header strings, worked out once (see _Choice and for_request).
+        self._choices: dict[tuple[frozenset[str], frozenset[str]], _Choice] = {}
+        self._seen: dict[int, tuple[Consent, Gate, _Choice]] = {}
+        self._crawlers: dict[str, bool] = {}
+        self._html_types: dict[str, bool] = {}
         tcf = config.tcf
         self._tcf_page_config: dict[str, Any] | None = (
             None
@@ -91,6 +104,9 @@ class Engine:
             if config.consent_mode == "advanced" and mapping is not None
             else frozenset()
         )
+        self._trackers = _tracker_hint(self.catalogue.cookies, self.own_cookies)
+        self._no_consent = Gate(self.catalogue, None, strict=config.strict)
+        self._no_choice = _Choice(self, self._no_consent)
 
     def is_endpoint(self, path: str) -> bool:
         mount = self.config.mount_path
@@ -118,12 +134,85 @@ class Engine:
         accept_language: str | None = None,
     ) -> RequestContext:
         """Read one request's consent. A crawler never has one, and gets no banner."""
-        crawler = is_crawler(user_agent)
-        consent = None if crawler else self.read_consent(cookie_header)
-        gate = Gate(self.catalogue, consent, strict=self.config.strict)
+        crawler = False
+        if user_agent:
+            # Visitors share a few user agents: judge each once.
+            crawler_or_none = self._crawlers.get(user_agent)
+            if crawler_or_none is None:
+                crawler_or_none = is_crawler(user_agent)
+                if len(user_agent) <= _MAX_CACHED_KEY:
+                    if len(self._crawlers) >= _CACHE_SIZE:
+                        self._crawlers.clear()
+                    self._crawlers[user_agent] = crawler_or_none
+            crawler = crawler_or_none
+        names: Sequence[str] = ()
+        token = None
+        if cookie_header:
+            trackers = self._trackers
+            if trackers is None or _mentions(cookie_header, trackers):
+                # It may hold a tracker cookie to expire: parse the header once, for
+                # both the names and the token.
+                cookies = parse_cookie_header(cookie_header)
+                names = list(cookies)
+                token = cookies.get(self.config.cookie_name)
+            elif not crawler:
+                token = get_cookie(cookie_header, self.config.cookie_name)
+        consent = None
+        if token is not None and not crawler:
+            consent = self.config.signer.read(token, self.catalogue)
+            if consent is None:
+                logger.debug("consent cookie present but not valid: treated as no consent")
+        if consent is None:
+            gate, choice = self._no_consent, self._no_choice
+        else:
+            gate, choice = self._gate(consent)
         return RequestContext(
-            self, method.upper(), host, cookie_header or "", consent, gate, crawler, accept_language
+            self,
+            method.upper(),
+            host,
+            cookie_header or "",
+            consent,
+            gate,
+            crawler,
+            accept_language,
+            choice,
+            names,
         )
+
+    def _gate(self, consent: Consent) -> tuple[Gate, _Choice]:
+        """The gate of a consent, and what its choices share with every equal one.
+
+        A returning visitor's token gives the very same :class:`Consent` object on each
+        request (the signer remembers it), so it is looked up by identity first.
+        """
+        seen = self._seen.get(id(consent))
+        if seen is not None and seen[0] is consent:
+            return seen[1], seen[2]
+        gate = Gate(self.catalogue, consent, strict=self.config.strict)
+        if consent.catalogue is not self.catalogue:
+            return gate, _Choice(self, gate)  # not ours: nothing to share
+        key = (consent.purposes, consent.vendors)
+        choice = self._choices.get(key)
+        if choice is None:
+            if len(self._choices) >= _CACHE_SIZE:
+                self._choices.clear()
+            choice = self._choices[key] = _Choice(self, gate)
+        if len(self._seen) >= _CACHE_SIZE:
+            self._seen.clear()
+        # The entry keeps the consent alive, so its id can't be reused while it is here.
+        self._seen[id(consent)] = (consent, gate, choice)
+        return gate, choice
+
+    def is_html(self, content_type: str) -> bool:
+        """Whether a ``Content-Type`` value names HTML the rewriting can read."""
+        html = self._html_types.get(content_type)
+        if html is None:
+            html = is_rewritable("GET", 200, (("content-type", content_type),))
+            if len(content_type) <= _MAX_CACHED_KEY:
+                if len(self._html_types) >= _CACHE_SIZE:
+                    self._html_types.clear()
+                self._html_types[content_type] = html
+        return html
 
     def rewriter(self, allowed_vendors: frozenset[str]) -> HtmlRewriter:
         """The HTML rewriter for a set of allowed vendors; there are few such sets."""
@@ -193,6 +282,34 @@ class Engine:
         }
 
 
+class _Choice:
+    """What every request with the same choices (or with none) shares, worked out once.
+
+    A site sees few distinct choices: accept all, refuse all, a handful of custom
+    ones. Their allowed vendors, HTML rewriter, banner loaders and cookie verdicts
+    are the same for every visitor who made them.
+    """
+
+    __slots__ = ("allowed_vendors", "gate", "loaders", "rewriter", "verdicts")
+
+    def __init__(self, engine: Engine, gate: Gate) -> None:
+        self.gate = gate
+        self.allowed_vendors = gate.allowed_vendors
+        self.rewriter = engine.rewriter(self.allowed_vendors)
+        #: Loaders without a nonce, by language: as many as the catalogue has languages.
+        self.loaders: dict[str, bytes] = {}
+        self.verdicts: dict[str, Verdict] = {}
+
+    def verdict(self, name: str) -> Verdict:
+        verdict = self.verdicts.get(name)
+        if verdict is None:
+            verdict = self.gate.verdict(name)
+            if len(self.verdicts) >= _CACHE_SIZE:
+                self.verdicts.clear()
+            self.verdicts[name] = verdict
+        return verdict
+
+
 @dataclass(slots=True)
 class RequestContext:
     """One request's view of the pipeline: its consent, its gate, and how its response changes."""
@@ -205,6 +322,11 @@ class RequestContext:
     gate: Gate
     crawler: bool = False
     accept_language: str | None = None
+    #: What the request shares with others of the same choices; ``for_request`` sets it.
+    choice: _Choice | None = None
+    #: The names in the Cookie header, when one of them may be a tracker to expire;
+    #: ``None`` when ``for_request`` didn't look (the header is parsed here then).
+    cookie_names: Sequence[str] | None = None
 
     def response_headers(
         self, status: int, headers: list[tuple[str, str]]
@@ -216,27 +338,60 @@ class RequestContext:
         ``Content-Length`` (its length changes), gains ``Vary: Cookie``, and,
         unless the visitor is a crawler, the banner's loader.
         """
-        gate = self.gate
-        out = filter_set_cookies(headers, gate)
-        if self.cookie_header:
-            names = cookie_names(self.cookie_header)
-            keep = self.engine.own_cookies
-            for value in stale_cookie_deletions(names, gate, self.host, keep=keep):
-                out.append(("Set-Cookie", value))
-        if not is_rewritable(self.method, status, out):
-            return out, None
-        out = [(name, value) for name, value in out if name.lower() != "content-length"]
-        add_vary_cookie(out)
         engine = self.engine
-        stream = engine.rewriter(gate.allowed_vendors).stream()
+        gate = self.gate
+        choice = self.choice
+        if choice is None:
+            choice = _Choice(engine, gate)
+        # One pass over the headers finds all the rest of this method needs.
+        out = list(headers)
+        cookies = length = vary = csp = False
+        rewritable = self.method != "HEAD" and status >= 200 and status not in _NO_BODY_STATUSES
+        content_type = None
+        for name, value in headers:
+            lower = name.lower()
+            if lower == "content-type":
+                content_type = value
+            elif lower == "content-length":
+                length = True
+            elif lower == "set-cookie":
+                cookies = True
+            elif lower == "content-encoding":
+                if value.strip().lower() not in ("", "identity"):
+                    rewritable = False
+            elif lower == "vary":
+                vary = True
+            elif lower == "content-security-policy":
+                csp = True
+        if cookies:
+            out = filter_set_cookies(out, gate)
+        names = self.cookie_names
+        if names is None:
+            names = list(parse_cookie_header(self.cookie_header)) if self.cookie_header else ()
+        if names:
+            keep = engine.own_cookies
+            stale = [n for n in names if n not in keep and choice.verdict(n) == "deny"]
+            if stale:
+                for value in stale_cookie_deletions(stale, gate, self.host, keep=keep):
+                    out.append(("Set-Cookie", value))
+        if not rewritable or content_type is None or not engine.is_html(content_type):
+            return out, None
+        if length:
+            out = [(name, value) for name, value in out if name.lower() != "content-length"]
+        if vary:
+            add_vary_cookie(out)
+        else:
+            out.append(("Vary", "Cookie"))
+        stream = choice.rewriter.stream()
         if not engine.config.banner or self.crawler:
             return out, stream
-        snippet = engine.loader(
-            engine.language(self.accept_language),
-            self.consent,
-            gate.allowed_vendors,
-            csp_nonce(out),
-        )
+        lang = engine.language(self.accept_language)
+        nonce = csp_nonce(out) if csp else None
+        snippet = None if nonce is not None else choice.loaders.get(lang)
+        if snippet is None:
+            snippet = engine.loader(lang, self.consent, choice.allowed_vendors, nonce)
+            if nonce is None:
+                choice.loaders[lang] = snippet
         return out, _Chain(stream, HeadInjector(snippet))
 
 
@@ -244,6 +399,14 @@ class BodyStream(Protocol):
     """What the adapters pass an HTML body through, chunk by chunk."""
 
     def feed(self, chunk: bytes) -> bytes: ...
+
+    def finish(self, chunk: bytes) -> bytes:
+        """``feed(chunk) + close()`` in one call: the last chunk, or a whole body.
+
+        Adapters call it when they know a chunk is the last, so that a whole small
+        page is rewritten in one go.
+        """
+        ...
 
     def close(self) -> bytes: ...
 
@@ -258,6 +421,9 @@ class _Chain:
 
     def feed(self, chunk: bytes) -> bytes:
         return self.second.feed(self.first.feed(chunk))
+
+    def finish(self, chunk: bytes) -> bytes:
+        return self.second.finish(self.first.finish(chunk))
 
     def close(self) -> bytes:
         return self.second.feed(self.first.close()) + self.second.close()
@@ -305,3 +471,36 @@ def _localised(catalogue: Catalogue, lang: str) -> dict[str, Any]:
             for v in catalogue.vendors
         ],
     }
+
+
+def _tracker_hint(rules: Sequence[CookieRule], own: Sequence[str]) -> tuple[str, ...] | None:
+    """Texts found in every Cookie header that holds a declared cookie.
+
+    Only a cookie some rule declares can be stale, and such a name contains the
+    rule's exact name, or its glob's text before the first wildcard (rules are
+    case-sensitive). A header where none of these occurs needs no parsing for
+    stale cookies, which is most headers. ``None`` when a glob starts with a
+    wildcard: then every header must be parsed.
+    """
+    literals = set()
+    for rule in rules:
+        if rule.storage != "cookie" or rule.name in own:
+            continue  # consentkit's own cookies are never expired as stale
+        literal = rule.name
+        for char in _GLOB_CHARS:
+            literal = literal.split(char, 1)[0]
+        if not literal:
+            return None
+        literals.add(literal)
+    # A text containing another is found whenever it is: keep the shortest ones only.
+    shortest = (lit for lit in literals if not any(o != lit and o in lit for o in literals))
+    return tuple(sorted(shortest))
+
+
+def _mentions(header: str, texts: tuple[str, ...]) -> bool:
+    # A plain loop of substring searches: faster than any() over a generator, and than
+    # one regular expression of the alternatives.
+    for text in texts:  # noqa: SIM110
+        if text in header:
+            return True
+    return False

@@ -50,6 +50,14 @@ class WSGIConsentMiddleware:
         environ[CONSENT_KEY] = ctx.consent
         response = _Response(ctx, start_response)
         app_iter = self.app(environ, response.start_response)
+        response.in_app_call = False
+        if response.pending is not None:
+            kind = type(app_iter)
+            if kind is list or kind is tuple:
+                # The whole body is here (a list has no close() to call): rewrite it
+                # now, and give the server its exact length.
+                return response.whole(app_iter)  # type: ignore[arg-type]
+            response.send_headers()
         if response.started and response.stream is None:
             return app_iter  # nothing to rewrite: hand the app's iterable (and file_wrapper) over
         return _Body(app_iter, response)
@@ -86,9 +94,25 @@ class WSGIConsentMiddleware:
 
 
 class _Response:
-    """One response's state: whether it started, and the HTML stream if it is rewritten."""
+    """One response's state: whether it started, and the HTML stream if it is rewritten.
 
-    __slots__ = ("ctx", "server_start_response", "server_write", "started", "stream")
+    The headers of an HTML response started during the app's call are held back
+    (``pending``) until the app has returned: when its body is a list, it is
+    rewritten at once and the server gets its exact ``Content-Length``. Anything
+    else sends them on at once, as they came: the app's ``write()``, a second
+    ``start_response()``, a body of another kind.
+    PEP 3333 lets middleware start the response as late as the first body chunk.
+    """
+
+    __slots__ = (
+        "ctx",
+        "in_app_call",
+        "pending",
+        "server_start_response",
+        "server_write",
+        "started",
+        "stream",
+    )
 
     def __init__(self, ctx: RequestContext, start_response: StartResponse) -> None:
         self.ctx = ctx
@@ -96,23 +120,58 @@ class _Response:
         self.server_write: Callable[[bytes], object] | None = None
         self.started = False
         self.stream: BodyStream | None = None
+        self.pending: tuple[str, list[tuple[str, str]]] | None = None
+        #: Only a start while the app is being called can wait for the app's return.
+        self.in_app_call = True
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
     ) -> Callable[[bytes], object]:
         # Called again with exc_info, it replaces an error's headers: decide afresh. The
         # server re-raises if the first headers were already sent, as PEP 3333 requires.
+        if self.pending is not None:
+            self.send_headers()  # the server judges a second call as if none were held
         try:
             code = int(status.split(" ", 1)[0])
         except ValueError:
             code = 500
         new_headers, self.stream = self.ctx.response_headers(code, list(headers))
         self.started = True
-        self.server_write = self.server_start_response(status, new_headers, exc_info)
+        if self.stream is not None and exc_info is None and self.in_app_call:
+            self.pending = (status, new_headers)
+        else:
+            self.server_write = self.server_start_response(status, new_headers, exc_info)
         return self.write
+
+    def send_headers(self) -> None:
+        """Start the server's response with the headers held back."""
+        if self.pending is not None:
+            status, headers = self.pending
+            self.pending = None
+            self.server_write = self.server_start_response(status, headers)
+
+    def whole(self, chunks: list[bytes] | tuple[bytes, ...]) -> list[bytes]:
+        """Rewrite a body given whole: one chunk out per chunk in, and the exact length."""
+        stream, pending = self.stream, self.pending
+        if stream is None or pending is None:  # only called with headers held back
+            raise RuntimeError("no rewritten response is waiting for its body")
+        if chunks:
+            last = len(chunks) - 1
+            out = [stream.feed(chunk) for chunk in chunks[:last]]
+            out.append(stream.finish(chunks[last]))
+        else:
+            tail = stream.close()
+            out = [tail] if tail else []
+        status, headers = pending
+        self.pending = None
+        headers.append(("Content-Length", str(sum(map(len, out)))))
+        self.server_write = self.server_start_response(status, headers)
+        return out
 
     def write(self, data: bytes) -> None:
         """The legacy write() callable: data goes through the same rewriting."""
+        if self.pending is not None:
+            self.send_headers()
         if self.server_write is None:
             raise RuntimeError("write() called before start_response()")
         if self.stream is not None:

@@ -255,7 +255,7 @@ def _rewrite_body(response: HttpResponseBase, stream: BodyStream) -> None:
         else:
             response.streaming_content = _rewrite(content, stream)
     elif isinstance(response, HttpResponse):
-        response.content = stream.feed(response.content) + stream.close()
+        response.content = stream.finish(response.content)
         response.headers["Content-Length"] = str(len(response.content))
 
 
