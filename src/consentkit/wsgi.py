@@ -155,7 +155,9 @@ class _Response:
         stream, pending = self.stream, self.pending
         if stream is None or pending is None:  # only called with headers held back
             raise RuntimeError("no rewritten response is waiting for its body")
-        if chunks:
+        if len(chunks) == 1:  # the usual body: one page
+            out = [stream.finish(chunks[0])]
+        elif chunks:
             last = len(chunks) - 1
             out = [stream.feed(chunk) for chunk in chunks[:last]]
             out.append(stream.finish(chunks[last]))
