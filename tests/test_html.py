@@ -1089,7 +1089,8 @@ class TestPageMemo:
 
         assert 0 < memo._size <= consentkit.html._MEMO_BYTES
         assert memo._size == sum(
-            len(page) + (0 if out is page else len(out)) for (_, page), out in memo._pages.items()
+            len(page) + (0 if out is page else len(out))
+            for (_, page), (out, _, _) in memo._pages.items()
         )
 
     def test_large_pages_not_kept(self) -> None:
@@ -1107,3 +1108,25 @@ class TestPageMemo:
         fresh = streamed(rewriter, html)
 
         assert [rewriter.rewrite(html) for _ in range(3)] == [fresh] * 3
+
+    @given(html=any_page, cuts=st.lists(st.integers(min_value=0), max_size=4), rewriter=rewriters)
+    def test_remembered_first_chunk_streams_on(
+        self, html: bytes, cuts: list[int], rewriter: HtmlRewriter
+    ) -> None:
+        """A first chunk answered from memory leaves the stream where rewriting it would."""
+        with mock.patch.object(consentkit.html, "_MEMO_PAGE", -1):
+            fresh = feed_in_pieces(rewriter, html, cuts)
+
+        assert [feed_in_pieces(rewriter, html, cuts) for _ in range(3)] == [fresh] * 3
+
+    def test_first_chunk_remembered(self) -> None:
+        """Frameworks that stream a page in one chunk (Werkzeug) get the memo too."""
+        rewriter = allowing()
+        page = PAGE + b"<!-- streamed -->"
+        outs = [rewriter.stream().feed(page) for _ in range(2)]
+        with mock.patch.object(consentkit.html.HtmlStream, "_run") as run:
+            stream = rewriter.stream()
+            outs.append(stream.feed(page) + stream.close())
+
+        assert outs == [streamed(DENY, page)] * 3
+        run.assert_not_called()

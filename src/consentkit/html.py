@@ -268,43 +268,50 @@ class VendorDetector:
         return _Plan(denied, True, tuple(literals), tuple(patterns), _OPENERS, markers)
 
 
+# Where a stream stands after a chunk: held bytes, how many of them were passed on
+# already, whether they pass through as they are, the tokeniser's mode and raw-text name.
+_State = tuple[bytes, int, bool, int, bytes]
+
+
 class _PageMemo:
-    """Whole bodies rewritten lately, and what they became.
+    """Pages rewritten lately, and what they became.
 
     Sites serve the same page to every visitor without a session, over and over; a
     rewrite is a pure function of the rewriter and the bytes, so it is done once. Hashing
-    a body costs a tenth of rewriting it, and that is all a body seen once costs.
+    a body costs a tenth of rewriting it, and that is all a body seen once costs. Whole
+    bodies are remembered with their output; the first chunks of streams with what the
+    stream passed on and the state it was left in, as more chunks may follow.
     """
 
     __slots__ = ("_lock", "_pages", "_seen", "_size")
 
     def __init__(self) -> None:
-        self._pages: dict[tuple[int, bytes], bytes] = {}
+        self._pages: dict[tuple[int, bytes], tuple[bytes, _State | None, int]] = {}
         self._seen: set[int] = set()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, bytes]) -> bytes | None:
+    def get(self, key: tuple[int, bytes]) -> tuple[bytes, _State | None, int] | None:
         return self._pages.get(key)
 
-    def put(self, key: tuple[int, bytes], out: bytes) -> None:
+    def put(self, key: tuple[int, bytes], out: bytes, state: _State | None = None) -> None:
         digest = hash(key)
         if digest not in self._seen:
             if len(self._seen) >= _MEMO_DOORKEEPER:
                 self._seen.clear()
             self._seen.add(digest)
             return
-        size = len(key[1]) + (0 if out is key[1] else len(out))
+        page = key[1]
+        held = state[0] if state is not None else page
+        size = len(page) + (0 if out is page else len(out)) + (0 if held is page else len(held))
         with self._lock:
             pages = self._pages
             if key in pages:
                 return
             # Oldest first: dicts keep insertion order.
             while pages and self._size + size > _MEMO_BYTES:
-                old_key = next(iter(pages))
-                old = pages.pop(old_key)
-                self._size -= len(old_key[1]) + (0 if old is old_key[1] else len(old))
-            pages[key] = out
+                self._size -= pages.pop(next(iter(pages)))[2]
+            pages[key] = (out, state, size)
             self._size += size
 
 
@@ -345,10 +352,11 @@ class HtmlRewriter:
             return HtmlStream._of(self)._run(html, final=True)
         key = (self._serial, html)
         memo = self._detector._memo
-        out = memo.get(key)
-        if out is None:
-            out = HtmlStream._of(self)._run(html, final=True)
-            memo.put(key, out)
+        known = memo.get(key)
+        if known is not None:
+            return known[0]
+        out = HtmlStream._of(self)._run(html, final=True)
+        memo.put(key, out)
         return out
 
     def _decide(self, tag: bytes, name: bytes, vendor: str | None) -> bytes | None:
@@ -430,6 +438,8 @@ class HtmlStream:
         """Take the next chunk; return the bytes that are final now."""
         if not chunk:
             return b""
+        if self._fresh and len(chunk) <= _MEMO_PAGE:
+            return self._first(bytes(chunk))
         buf, self._held = (self._held + chunk if self._held else bytes(chunk)), b""
         sent, self._sent, self._inert = self._sent, 0, False
         out = self._run(buf, final=False, lazy=self._fresh)
@@ -438,6 +448,20 @@ class HtmlStream:
             self._sent = sent - len(out)
             return b""
         return out[sent:]
+
+    def _first(self, chunk: bytes) -> bytes:
+        """The first chunk, answered from the page memo when it came before."""
+        self._fresh = False
+        rewriter = self._rewriter
+        key = (~rewriter._serial, chunk)  # apart from rewrite()'s whole pages
+        memo = rewriter._detector._memo
+        known = memo.get(key)
+        if known is not None and (state := known[1]) is not None:
+            self._held, self._sent, self._inert, self._mode, self._raw = state
+            return known[0]
+        out = self._run(chunk, final=False, lazy=True)
+        memo.put(key, out, (self._held, self._sent, self._inert, self._mode, self._raw))
+        return out
 
     def finish(self, chunk: bytes) -> bytes:
         """Take the body's last chunk and end it: ``feed(chunk) + close()``, done at once.
