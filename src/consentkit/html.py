@@ -21,7 +21,7 @@ tokenised exactly. Either way the output is the exact tokeniser's, however the i
 chunked. A buffer with no event that could change anything isn't tokenised at all when it
 ends the body; when it starts the body, it is passed on at once and tokenised only if
 another chunk follows. Decisions on tags are remembered per rewriter, as pages repeat the
-same few vendor tags.
+same few vendor tags, and so are whole pages (and streams' first chunks) that come again.
 
 Bounds: a stream holds back at most an unfinished tag (:data:`MAX_TAG_BYTES`), or an
 inline script start tag plus :data:`MAX_SCRIPT_LOOKAHEAD` bytes of its body; it may also
@@ -132,9 +132,10 @@ _MIN_PROBE = 3
 _PLAN_CACHE = 256
 _TAG_CACHE = 128
 _CACHED_TAG = 512
-# Whole bodies remembered per detector: each at most _MEMO_PAGE bytes, all of them (in and
-# out) at most _MEMO_BYTES, and only once a body has been seen twice (of the last
-# _MEMO_DOORKEEPER seen), so pages that differ on every request don't evict the others.
+# Pages remembered per detector (whole bodies, and streams' first chunks): each at most
+# _MEMO_PAGE bytes, all of them (in and out) at most _MEMO_BYTES, and only once a page has
+# been seen twice (of the last _MEMO_DOORKEEPER seen), so pages that differ on every
+# request don't evict the others.
 _MEMO_PAGE = 64 * 1024
 _MEMO_BYTES = 4 * 1024 * 1024
 _MEMO_DOORKEEPER = 4096
