@@ -317,6 +317,47 @@ class TestHtmlRewriterNeutralises:
                 id="srcset",
             ),
             pytest.param(
+                b'<picture><source media="(min-width: 800px)" srcset="https://www.google-analytics'
+                b'.com/p.gif 1x"><img src="/a.png"></picture>',
+                b"<picture><source" + GA_MARK + b' media="(min-width: 800px)" data-consentkit-'
+                b'srcset="https://www.google-analytics.com/p.gif 1x"><img src="/a.png"></picture>',
+                id="picture-source",
+            ),
+            pytest.param(
+                b'<video controls poster="https://www.google-analytics.com/p.gif" src="/v.mp4">'
+                b'<source src="https://www.youtube.com/embed/v.webm" type="video/webm"></video>',
+                b"<video" + GA_MARK + b' controls data-consentkit-poster="https://www.google-'
+                b'analytics.com/p.gif" data-consentkit-src="/v.mp4"><source data-consentkit-'
+                b'vendor="youtube" data-consentkit-src="https://www.youtube.com/embed/v.webm" '
+                b'type="video/webm"></video>',
+                id="video-poster-source",
+            ),
+            pytest.param(
+                b"<audio src=//www.google-analytics.com/a.mp3 autoplay></audio>",
+                b"<audio" + GA_MARK + b" data-consentkit-src=//www.google-analytics.com/a.mp3 "
+                b"autoplay></audio>",
+                id="audio",
+            ),
+            pytest.param(
+                b'<embed type="video/mp4" src="https://www.youtube.com/embed/x">',
+                b'<embed data-consentkit-vendor="youtube" type="video/mp4" data-consentkit-src='
+                b'"https://www.youtube.com/embed/x">',
+                id="embed",
+            ),
+            pytest.param(
+                b'<object data="https://www.youtube.com/embed/x" width="400"></object>',
+                b'<object data-consentkit-vendor="youtube" data-consentkit-data='
+                b'"https://www.youtube.com/embed/x" width="400"></object>',
+                id="object",
+            ),
+            pytest.param(
+                b'<link rel="preload" as="image" imagesrcset="https://www.google-analytics.com/'
+                b'p.gif 2x">',
+                b"<link" + GA_MARK + b' rel="preload" as="image" data-consentkit-imagesrcset='
+                b'"https://www.google-analytics.com/p.gif 2x">',
+                id="link-imagesrcset",
+            ),
+            pytest.param(
                 b'<script id=ga nonce="r4nd0m" crossorigin=anonymous defer type=module '
                 b"src='//www.googletagmanager.com/gtag/js?id=G-1&amp;l=dl'></script>",
                 b'<script type="text/plain"' + GA_MARK + b' id=ga nonce="r4nd0m" '
@@ -438,6 +479,18 @@ class TestHtmlRewriterNeutralises:
         """A page with no vendor tags comes out byte for byte, even in any encoding."""
         assert DENY.rewrite(PLAIN_PAGE) == PLAIN_PAGE
 
+    def test_without_probes_every_loading_tag_is_read(self) -> None:
+        """A vendor matching any URL leaves nothing to probe for: every tag that loads
+        something is read, the media elements too."""
+        everything = VendorDetector([VendorSignature("cdn", ("*/*",), ())])
+        page = b"<video poster=//x.org/p.jpg></video><object data=//y.org/o></object><p>t</p>"
+
+        assert HtmlRewriter(everything, lambda vendor: False).rewrite(page) == (
+            b'<video data-consentkit-vendor="cdn" data-consentkit-poster=//x.org/p.jpg></video>'
+            b'<object data-consentkit-vendor="cdn" data-consentkit-data=//y.org/o></object>'
+            b"<p>t</p>"
+        )
+
 
 class TestHtmlRewriterActivates:
     @pytest.mark.parametrize(
@@ -482,6 +535,24 @@ class TestHtmlRewriterActivates:
                 b'<link rel=preconnect data-consentkit-vendor="google-analytics" '
                 b'href="https://www.google-analytics.com">',
                 id="link",
+            ),
+            pytest.param(
+                b'<source data-consentkit-vendor="google-analytics" data-consentkit-srcset='
+                b'"/p.gif 1x" media="print">',
+                b'<source data-consentkit-vendor="google-analytics" srcset="/p.gif 1x" '
+                b'media="print">',
+                id="source",
+            ),
+            pytest.param(
+                b'<video data-consentkit-vendor="youtube" data-consentkit-poster="/p.jpg" '
+                b'data-consentkit-src="/v.mp4" controls>',
+                b'<video data-consentkit-vendor="youtube" poster="/p.jpg" src="/v.mp4" controls>',
+                id="video",
+            ),
+            pytest.param(
+                b'<object data-consentkit-vendor="youtube" data-consentkit-data="/o.swf">',
+                b'<object data-consentkit-vendor="youtube" data="/o.swf">',
+                id="object",
             ),
             pytest.param(
                 b'<img data-consentkit-vendor="google&#45;analytics" data-consentkit-src="/p.gif">',
@@ -691,6 +762,9 @@ VENDOR_TAGS = (
     b"<SCRIPT SRC=//www.googletagmanager.com/gtag/js?id=1></SCRIPT >",
     b'<img src="https:&#47;&#47;www&#46;google-analytics&#46;com/c">',
     b"<script type=module>gtag('x')</script>",
+    b'<picture><source srcset="https://www.google-analytics.com/p.gif"><img src=/a.png>',
+    b"<video poster=//www.google-analytics.com/p.gif><source src=/v.mp4></video>",
+    b"<object data=https://www.youtube.com/embed/x></object>",
 )
 PRE_MARKED = (
     b'<script type="text/plain" data-consentkit-vendor="google-analytics" '
@@ -699,12 +773,16 @@ PRE_MARKED = (
     b'<img data-consentkit-vendor="youtube" data-consentkit-src="/thumb.jpg">',
     b'<link data-consentkit-vendor="google-analytics" '
     b'data-consentkit-href="//www.google-analytics.com">',
+    b'<source data-consentkit-vendor="google-analytics" data-consentkit-srcset="/p.gif 1x">',
+    b'<embed data-consentkit-vendor="youtube" data-consentkit-src="/e.mp4">',
 )
 ORDINARY = (
     b'<div class="card">',
     b"</div>",
     b'<a href="/a?x=1&amp;y=2">lien</a>',
     b'<img src="/i.png" alt="a > b" srcset="/i2.png 2x">',
+    b'<video src="/v.mp4" poster="/p.jpg" controls><source src="/v.webm"></video>',
+    b"<object data=/o.svg></object><embed src=/e.svg>",
     b'<link rel="stylesheet" href="/s.css">',
     b"Caf\xc3\xa9 \xe2\x82\xac 5 < 6 & 7 > 3 ",
     b"caf\xe9 ",

@@ -4,8 +4,9 @@ The middleware must pass most of a page through close to copy speed and may neve
 whole body, so nothing here builds a tree or decodes the document. Wherever tokenising
 decides meaning, it follows the WHATWG tokeniser: tags, quoted attribute values, comments
 and the raw-text elements (``script``, ``style``, ``textarea``, ``title``, ``xmp``,
-``iframe``, ``noembed``, ``noframes``, ``plaintext``). Only ``script``, ``iframe``, ``img``
-and ``link`` start tags are ever rewritten.
+``iframe``, ``noembed``, ``noframes``, ``plaintext``). Only the start tags of elements that
+load something are ever rewritten: ``script``, ``iframe``, ``img``, ``link``, ``video``,
+``audio``, ``source`` (in ``picture`` too), ``embed`` and ``object``.
 
 Speed comes from not tokenising what cannot change. A rewriter works out once what its
 consent decision makes worth looking for. Each buffer is lower-cased once and searched in
@@ -30,14 +31,14 @@ bound is text, as if its ``<`` were ``&lt;``. A script whose body is longer than
 look-ahead is judged on its first :data:`MAX_SCRIPT_LOOKAHEAD` bytes only.
 
 Two choices go beyond the letter of the conventions, both failing closed: a tag marked
-with a denied vendor that still has a live ``src``/``href``/``srcset`` (or runs as
-JavaScript) is neutralised rather than left as is, and a script is judged on its body when
-*any* denied vendor's marker is in it, even if an allowed vendor's marker is too. Scripts
-of a non-JavaScript type are never touched, with or without ``src``: they can't run.
+with a denied vendor that still has a live loading attribute (``src``, ``href``,
+``srcset``...) or runs as JavaScript is neutralised rather than left as is, and a script is
+judged on its body when *any* denied vendor's marker is in it, even if an allowed vendor's
+marker is too. Scripts of a non-JavaScript type are never touched, with or without
+``src``: they can't run.
 
 Not modelled: tree construction. In ``<svg>``/``<math>`` a ``<style>`` or ``<title>`` is
-still taken as raw text, ``<!--`` inside a script does not enter the "escaped" states, and
-``<source srcset>`` inside ``<picture>`` is not rewritten.
+still taken as raw text, and ``<!--`` inside a script does not enter the "escaped" states.
 """
 
 from __future__ import annotations
@@ -89,14 +90,21 @@ _RAW_END = {n: re.compile(rb"</" + n + rb"[\t\n\f\r />]") for n in (*_RAW_NAMES,
 # Factored by first letter: these searches visit every "<" of the page.
 _OPENER_NAMES = rb"s(?:cript|tyle)|t(?:itle|extarea)|xmp|iframe|no(?:embed|frames)|plaintext"
 _OPENERS = re.compile(rb"<(?:!--|(?:" + _OPENER_NAMES + rb")[\t\n\f\r />])")
-_OPENERS_AND_TAGS = re.compile(rb"<(?:!--|(?:" + _OPENER_NAMES + rb"|img|link)[\t\n\f\r />])")
 # The attributes that make each rewritable tag load something.
 _MOVED = {
     b"script": (b"src",),
     b"iframe": (b"src",),
     b"img": (b"src", b"srcset"),
-    b"link": (b"href",),
+    b"link": (b"href", b"imagesrcset"),
+    b"video": (b"src", b"poster"),
+    b"audio": (b"src",),
+    b"source": (b"src", b"srcset"),
+    b"embed": (b"src",),
+    b"object": (b"data",),
 }
+_OPENERS_AND_TAGS = re.compile(
+    rb"<(?:!--|(?:" + _OPENER_NAMES + rb"|img|link|video|audio|source|embed|object)[\t\n\f\r />])"
+)
 _VENDOR_ATTR = b"data-consentkit-vendor"
 # The HTML standard's JavaScript MIME types, plus "module" and the empty (default) type.
 _JS_TYPES = frozenset(
@@ -319,8 +327,9 @@ class _PageMemo:
 class HtmlRewriter:
     """Applies one consent decision to HTML; built once per decision, safe to share.
 
-    Tags of denied vendors are neutralised in place (``src``/``href``/``srcset`` and a
-    script's ``type`` move to ``data-consentkit-*``, scripts get ``type="text/plain"``,
+    Tags of denied vendors are neutralised in place (the attributes that load something,
+    ``src``, ``href``, ``srcset``, ``poster``, ``data``..., and a script's ``type`` move to
+    ``data-consentkit-*``, scripts get ``type="text/plain"``,
     and ``data-consentkit-vendor`` names the vendor). Tags so marked, by us or by the
     page's authors, are activated again when their vendor is allowed.
 
@@ -400,7 +409,7 @@ class HtmlRewriter:
             if value is None or not value[4]:
                 continue
             url = _unescape(value[4])
-            for part in _SRCSET_SPLIT.split(url) if attr == b"srcset" else (url,):
+            for part in _SRCSET_SPLIT.split(url) if attr.endswith(b"srcset") else (url,):
                 vendor = self._detector.vendor_for_url(part)
                 if vendor is not None and vendor in self._plan.denied:
                     return _neutralise(tag, name, attrs, first, vendor)

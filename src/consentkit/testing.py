@@ -52,7 +52,18 @@ __all__ = [
 ]
 
 _SCRIPT_JS = ("", "module", "text/javascript", "application/javascript")
-_LOADING = {"script": ("src",), "iframe": ("src",), "img": ("src", "srcset"), "link": ("href",)}
+# What loads something, in the tags the middleware rewrites (as html._MOVED says).
+_LOADING = {
+    "script": ("src",),
+    "iframe": ("src",),
+    "img": ("src", "srcset"),
+    "link": ("href", "imagesrcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "source": ("src", "srcset"),
+    "embed": ("src",),
+    "object": ("data",),
+}
 
 
 # --- Consent cookies ------------------------------------------------------------------
@@ -280,7 +291,8 @@ def _is_js(kind: str | None) -> bool:
 
 
 def _shown(tag: str, values: Mapping[str, str]) -> str:
-    for attr in ("src", "href", "srcset", "data-consentkit-src", "data-consentkit-href"):
+    loading = _LOADING[tag]
+    for attr in (*loading, *(f"data-consentkit-{a}" for a in loading)):
         if values.get(attr):
             url = values[attr]
             parts = urlsplit(url)
@@ -328,8 +340,9 @@ def tracking_leaks(
     """What in ``response`` tracks beyond ``consent``: one sentence per leak, or none.
 
     A leak is a ``Set-Cookie`` storing a cookie the consent doesn't allow (deletions
-    never leak), and, in an HTML body, a ``<script>``, ``<iframe>``, ``<img>`` or
-    ``<link>`` of a denied vendor that would load or run. With ``strict``, cookies no
+    never leak), and, in an HTML body, a ``<script>``, ``<iframe>``, ``<img>``, ``<link>``
+    or media element (``<video>``, ``<audio>``, ``<source>``, ``<embed>``, ``<object>``) of a
+    denied vendor that would load or run. With ``strict``, cookies no
     catalogue rule declares leak too.
     """
     cat = catalogue.catalogue if isinstance(catalogue, ConsentConfig) else catalogue

@@ -2,7 +2,8 @@
 
 Its Google tags carry the page's nonce and are written the way a parser must run
 them: a blocking external gtag.js, then inline code that needs it to have run,
-then a tracking pixel. The banner must bring them back with the nonce and in
+then a tracking pixel, and the same pixel in a ``<picture>``, a video's poster and its
+``<source>``. The banner must bring them back with the nonce and in
 that order. Served by gunicorn in the browser tests (``csp_app:app``).
 """
 
@@ -31,6 +32,10 @@ PAGE = """<!doctype html>
 <body>
 <main><h1>CSP</h1>
 <img alt="" width="1" height="1" src="https://www.google-analytics.com/collect?v=2&amp;tid=G-CSP0000000">
+<picture><source srcset="https://www.google-analytics.com/collect?v=2&amp;via=picture">
+<img alt="" width="1" height="1" src="/pixel.gif"></picture>
+<video width="1" height="1" poster="https://www.google-analytics.com/collect?v=2&amp;via=poster">
+<source src="https://www.google-analytics.com/collect?v=2&amp;via=video" type="video/mp4"></video>
 </main>
 <footer><a href="/cookies" data-consentkit-open>Gestion des cookies</a></footer>
 </body>
@@ -43,7 +48,8 @@ def site(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterabl
     body = PAGE.format(nonce=nonce).encode()
     policy = (
         f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; "
-        "img-src 'self' https://www.google-analytics.com; connect-src 'self'"
+        "img-src 'self' https://www.google-analytics.com; "
+        "media-src https://www.google-analytics.com; connect-src 'self'"
     )
     start_response(
         "200 OK",

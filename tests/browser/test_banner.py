@@ -582,6 +582,22 @@ def test_nonce_and_order_under_csp(open_page: OpenPage, csp_url: str, network: N
     assert any("google-analytics.com/collect" in url for url in network.google)
 
 
+def test_media_load_once_accepted(open_page: OpenPage, csp_url: str, network: Network) -> None:
+    """A picture's source, a video's poster and its source stay silent until the visitor
+    accepts, then load in the same page."""
+    page = open_page(csp_url)
+    dialog_of(page).wait_for()
+    settle(page)
+    via = ("via=picture", "via=poster", "via=video")
+    assert [u for u in network.google if any(v in u for v in via)] == []
+    page.get_by_role("button", name=FR["accept"]).click()
+    deadline = time.monotonic() + 10
+    while not all(any(v in u for u in network.google) for v in via):
+        assert time.monotonic() < deadline, network.google
+        page.wait_for_timeout(50)
+    assert page.evaluate("document.querySelector('[data-consentkit-srcset]')") is None
+
+
 def test_assets_are_small_and_plain() -> None:
     """The banner's JS and CSS weigh under 20 KB together; no script uses eval or HTML strings."""
     sizes = {p.name: p.stat().st_size for p in STATIC.iterdir() if p.suffix in (".js", ".css")}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +56,30 @@ class TestAssertions:
         assert "gtag/js?id=G-X" in message
         assert "(inline) of vendor 'google-analytics'" in message
         assert "sessionid" not in message
+
+    def test_media_leak_until_neutralised(self, config: ConsentConfig) -> None:
+        """A video's poster or a picture's source of a denied vendor is a leak; the
+        middleware's output of the same page is none."""
+        page = (
+            b'<html><head></head><body><video poster="https://www.google-analytics.com/p.gif">'
+            b'</video><picture><source srcset="//www.google-analytics.com/c 2x"></picture>'
+        )
+        headers = [("Content-Type", "text/html")]
+
+        def site(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            start_response("200 OK", headers)
+            return [page]
+
+        rewritten = call_wsgi(WSGIConsentMiddleware(site, config), "/")
+
+        assert tracking_leaks((200, headers, page), config) == [
+            f"line 1: {tag} of vendor 'google-analytics' would load or run"
+            for tag in (
+                '<video poster="https://www.google-analytics.com/p.gif">',
+                '<source srcset="//www.google-analytics.com/c 2x">',
+            )
+        ]
+        assert_no_tracking(rewritten, config.catalogue)
 
     def test_strict_reports_undeclared_cookies(self, catalogue: Catalogue) -> None:
         """With strict=True, a cookie no rule declares is a leak too."""

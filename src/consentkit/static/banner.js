@@ -282,13 +282,16 @@ const activate = async ok => {
     const v = el.getAttribute(D + 'vendor');
     if (!ok.has(v) || !el.isConnected) continue;
     if (el.tagName !== 'SCRIPT') {
-      for (const a of ['srcset', 'src', 'href']) {
+      for (const a of ['srcset', 'imagesrcset', 'src', 'poster', 'data', 'href']) {
         const x = el.getAttribute(D + a);
         if (x == null) continue;
         el.setAttribute(a, x);
         el.removeAttribute(D + a);
         ran.add(v);
       }
+      // A video or audio doesn't look at its <source>s again by itself.
+      const m = el.tagName === 'SOURCE' && el.parentElement;
+      if (m instanceof HTMLMediaElement) m.load();
       continue;
     }
     const src = el.getAttribute(D + 'src'), type = el.getAttribute(D + 'type');
