@@ -286,18 +286,16 @@ class _Choice:
     """What every request with the same choices (or with none) shares, worked out once.
 
     A site sees few distinct choices: accept all, refuse all, a handful of custom
-    ones. Their allowed vendors, HTML rewriter, banner loaders and cookie verdicts
-    are the same for every visitor who made them.
+    ones. Their allowed vendors, HTML rewriter and cookie verdicts are the same for
+    every visitor who made them.
     """
 
-    __slots__ = ("allowed_vendors", "gate", "loaders", "rewriter", "verdicts")
+    __slots__ = ("allowed_vendors", "gate", "rewriter", "verdicts")
 
     def __init__(self, engine: Engine, gate: Gate) -> None:
         self.gate = gate
         self.allowed_vendors = gate.allowed_vendors
         self.rewriter = engine.rewriter(self.allowed_vendors)
-        #: Loaders without a nonce, by language: as many as the catalogue has languages.
-        self.loaders: dict[str, bytes] = {}
         self.verdicts: dict[str, Verdict] = {}
 
     def verdict(self, name: str) -> Verdict:
@@ -385,13 +383,12 @@ class RequestContext:
         stream = choice.rewriter.stream()
         if not engine.config.banner or self.crawler:
             return out, stream
-        lang = engine.language(self.accept_language)
-        nonce = csp_nonce(out) if csp else None
-        snippet = None if nonce is not None else choice.loaders.get(lang)
-        if snippet is None:
-            snippet = engine.loader(lang, self.consent, choice.allowed_vendors, nonce)
-            if nonce is None:
-                choice.loaders[lang] = snippet
+        snippet = engine.loader(
+            engine.language(self.accept_language),
+            self.consent,
+            choice.allowed_vendors,
+            csp_nonce(out) if csp else None,
+        )
         return out, _Chain(stream, HeadInjector(snippet))
 
 
