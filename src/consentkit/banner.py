@@ -207,11 +207,9 @@ class HeadInjector:
         if self._done:
             return chunk
         buf = self._held + chunk if self._held else chunk
-        where = _WHERE.search(buf)
-        if where is not None:
+        if (out := self._inserted(buf)) is not None:
             self._done, self._held = True, b""
-            at = where.end() if where.start(1) >= 0 else where.start()
-            return buf[:at] + self._snippet + buf[at:]
+            return out
         if len(buf) > MAX_HEAD_SEARCH:
             self._done, self._held = True, b""
             return buf
@@ -231,9 +229,14 @@ class HeadInjector:
         self._done, self._held = True, b""
         # At the end nothing is held back, so the search is all feed() then close()
         # would do, whatever the size.
+        out = self._inserted(buf)
+        return buf if out is None else out
+
+    def _inserted(self, buf: bytes) -> bytes | None:
+        """``buf`` with the snippet in its place, or None when no place is in sight."""
         where = _WHERE.search(buf)
         if where is None:
-            return buf
+            return None
         at = where.end() if where.start(1) >= 0 else where.start()
         return buf[:at] + self._snippet + buf[at:]
 
