@@ -34,7 +34,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -136,25 +136,8 @@ def _scope(cookie: str, path: str) -> dict[str, Any]:
     }
 
 
-def asgi_call(app: Any, cookie: str, path: str = "/") -> bytes:
-    body: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b""}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.body":
-            body.append(message.get("body", b""))
-
-    coroutine = app(_scope(cookie, path), receive, send)
-    # Drive the coroutine by hand: an event loop per call would dwarf both sides.
-    with contextlib.suppress(StopIteration):
-        coroutine.send(None)
-    return b"".join(body)
-
-
-def _asgi_loop_call(loop: asyncio.AbstractEventLoop) -> Callable[..., bytes]:
-    """An ASGI driver on one event loop, for apps that really await (FastAPI does)."""
+def _asgi_caller(run: Callable[[Coroutine[Any, Any, None]], object]) -> Callable[..., bytes]:
+    """An ASGI driver that collects the body; ``run`` takes the app's coroutine to its end."""
 
     def call(app: Any, cookie: str, path: str = "/") -> bytes:
         body: list[bytes] = []
@@ -166,10 +149,25 @@ def _asgi_loop_call(loop: asyncio.AbstractEventLoop) -> Callable[..., bytes]:
             if message["type"] == "http.response.body":
                 body.append(message.get("body", b""))
 
-        loop.run_until_complete(app(_scope(cookie, path), receive, send))
+        run(app(_scope(cookie, path), receive, send))
         return b"".join(body)
 
     return call
+
+
+def _by_hand(coroutine: Coroutine[Any, Any, None]) -> None:
+    # An app that never really awaits finishes on its first step: an event loop per
+    # call would dwarf both sides.
+    with contextlib.suppress(StopIteration):
+        coroutine.send(None)
+
+
+asgi_call = _asgi_caller(_by_hand)
+
+
+def _asgi_loop_call(loop: asyncio.AbstractEventLoop) -> Callable[..., bytes]:
+    """An ASGI driver on one event loop, for apps that really await (FastAPI does)."""
+    return _asgi_caller(loop.run_until_complete)
 
 
 def _cookies() -> dict[str, str]:
