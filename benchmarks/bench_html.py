@@ -29,6 +29,8 @@ from typing import Any
 from unittest import mock
 
 import consentkit.html
+import consentkit.html._memo
+import consentkit.html._rewriter
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 
 CHUNK = 8 * 1024
@@ -251,7 +253,7 @@ def throughput(detector: VendorDetector) -> None:
 
         # The page memo would answer the first chunk, the same on every run: it is off
         # here, as for a page whose head differs on every request, and timed apart.
-        with mock.patch.object(consentkit.html, "_MEMO_PAGE", -1):
+        with mock.patch.object(consentkit.html._memo, "MEMO_PAGE", -1):
             seconds = median_seconds(rewrite) / repeat
         again = median_seconds(rewrite) / repeat
         floor = median_seconds(searches) / repeat

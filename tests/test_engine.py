@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from consentkit import Catalogue, Consent, ConsentConfig, Gate
 from consentkit import engine as engine_module
-from consentkit.banner import HeadInjector, csp_nonce
+from consentkit.banner import csp_nonce
 from consentkit.cookies import cookie_names
-from consentkit.engine import BodyStream, Engine, _Chain
+from consentkit.engine import BodyStream, Engine
+from consentkit.html._charset import charset_of, sniff_stream, transcoded
 from consentkit.rewrite import (
     add_vary_cookie,
     filter_set_cookies,
@@ -123,13 +124,19 @@ def reference(
         return consent, out, None
     out = [(name, value) for name, value in out if name.lower() != "content-length"]
     add_vary_cookie(out)
-    stream = engine.rewriter(gate.allowed_vendors).stream()
-    if not engine.config.banner or crawler:
-        return consent, out, stream
-    snippet = engine.loader(
-        engine.language(accept_language), consent, gate.allowed_vendors, csp_nonce(out)
-    )
-    return consent, out, _Chain(stream, HeadInjector(snippet))
+    rewriter = engine.rewriter(gate.allowed_vendors)
+    snippet = None
+    if engine.config.banner and not crawler:
+        snippet = engine.loader(
+            engine.language(accept_language), consent, gate.allowed_vendors, csp_nonce(out)
+        )
+    content_type = next((v for n, v in reversed(out) if n.lower() == "content-type"), None)
+    if content_type is None:
+        return consent, out, sniff_stream(lambda _: rewriter.stream(snippet))
+    return consent, out, transcoded(lambda _: rewriter.stream(snippet), charset_of(content_type))
+
+
+PNG = [("Content-Type", "image/png")]
 
 
 @pytest.fixture
@@ -244,13 +251,13 @@ class TestCaches:
         engine = Engine(CONFIG)
         cookie = f"_ga=1; consentkit={TOKENS[2]}"
         for host in ("a.example.com", "b.example.org", "a.example.com"):
-            out, _ = engine.for_request("GET", host, cookie).response_headers(200, [])
+            out, _ = engine.for_request("GET", host, cookie).response_headers(200, PNG)
             domains = {
                 value.split("Domain=")[1].split(";")[0] for _, value in out if "Domain=" in value
             }
             assert domains == {host, host.split(".", 1)[1]}
         granted = engine.for_request("GET", "a.example.com", f"_ga=1; consentkit={TOKENS[0]}")
-        assert granted.response_headers(200, []) == ([], None)
+        assert granted.response_headers(200, PNG) == (PNG, None)
 
     @pytest.mark.parametrize(
         "cache",

@@ -104,7 +104,7 @@ class TestIsRewritable:
             pytest.param("GET", 204, [("Content-Type", "text/html")], False, id="204"),
             pytest.param("GET", 304, [("Content-Type", "text/html")], False, id="304"),
             pytest.param("GET", 200, [("Content-Type", "application/json")], False, id="json"),
-            pytest.param("GET", 200, [], False, id="no-type"),
+            pytest.param("GET", 200, [], True, id="no-type-sniffed"),
             pytest.param(
                 "GET",
                 200,
@@ -120,7 +120,7 @@ class TestIsRewritable:
                 id="identity",
             ),
             pytest.param(
-                "GET", 200, [("Content-Type", "text/html; charset=UTF-16")], False, id="utf16"
+                "GET", 200, [("Content-Type", "text/html; charset=UTF-16")], True, id="utf16"
             ),
             pytest.param("POST", 404, [("Content-Type", "text/html")], True, id="error-page"),
         ],

@@ -1,11 +1,12 @@
 """The consent banner as the server serves it: assets, the loader it injects, its words.
 
 The banner itself is static JavaScript and CSS (``static/``), served under the
-mount path with an ETag. The middleware injects a loader right after the
-page's ``<head>`` start tag: a JSON configuration element, the stylesheet and a
-deferred script, with the CSP nonce of the response when it has one. Nothing
-inline runs, so a strict Content-Security-Policy needs only ``'self'`` (or the
-nonce). Crawlers get no banner.
+mount path with an ETag. The middleware injects a loader where the parser opens the
+page's head (the HTML rewriter's tokeniser finds the place): a JSON configuration
+element, the stylesheet and a deferred script, with the CSP nonce of the response when it
+has one. Nothing inline runs, so a strict Content-Security-Policy needs only ``'self'``
+(or the nonce). Crawlers get no banner. The loader is well-formed XML too, for XHTML
+pages, and pure ASCII, so it reads the same in any charset.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from consentkit.catalogue import Catalogue, ConsentModeMapping
 __all__ = [
     "ASSETS",
     "Asset",
-    "HeadInjector",
     "consent_mode_state",
     "csp_nonce",
     "is_crawler",
@@ -35,10 +35,6 @@ __all__ = [
 
 SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
 
-#: A page without a ``<head>`` in its first bytes gets the loader before its first
-#: ``<body>``; past this many bytes without either, it gets no banner.
-MAX_HEAD_SEARCH = 64 * 1024
-
 # Known crawlers, plus the "<name>bot/<version>" shape nearly all of them use.
 _CRAWLER = re.compile(
     r"bot/\d|crawler|spider|slurp|googlebot|bingbot|yandex|baiduspider|duckduckbot|"
@@ -47,11 +43,6 @@ _CRAWLER = re.compile(
 )
 _CRAWLER_LOWER = re.compile(_CRAWLER.pattern)
 _NONCE = re.compile(r"'nonce-([A-Za-z0-9+/=_-]+)'")
-# Where the loader goes: right after the <head> start tag (group 1) or, for a page
-# that leaves out <head>, before </head> or <body>, whichever comes first. A fragment
-# (an htmx partial, say) has none, and gets no banner. One pattern, so each chunk is
-# searched once: no two alternatives can match at the same offset ("<h", "</", "<b").
-_WHERE = re.compile(rb"(<head(?=[\s>/])[^>]*>)|</head(?=[\s>])|<body(?=[\s>/])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +158,10 @@ def loader(
     }
     if tcf is not None:
         config["tcf"] = tcf
-    # "<" escaped, so no text in the data can close the element.
-    data = json.dumps(config, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+    # ASCII, and "<", ">", "&" escaped: no text in the data can close the element, and it
+    # is the same text in HTML and in XHTML, whatever the page's charset.
+    data = json.dumps(config, separators=(",", ":"))
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     nonce_attr = f' nonce="{escape(nonce)}"' if nonce else ""
     parts = [f'<script type="application/json" id="consentkit-config">{data}</script>']
     if tcf is not None and "tcfapi.js" in ASSETS:
@@ -180,69 +173,8 @@ def loader(
         parts.append(f'<script src="{src}"{nonce_attr}></script>')
     if "banner.css" in ASSETS:
         href = f"{mount_path}/banner.css?v={ASSETS['banner.css'].version}"
-        parts.append(f'<link rel="stylesheet" href="{href}"{nonce_attr}>')
+        parts.append(f'<link rel="stylesheet" href="{href}"{nonce_attr} />')
     if "banner.js" in ASSETS:
         src = f"{mount_path}/banner.js?v={ASSETS['banner.js'].version}"
-        parts.append(f'<script defer src="{src}"{nonce_attr}></script>')
+        parts.append(f'<script defer="defer" src="{src}"{nonce_attr}></script>')
     return "".join(parts).encode("utf-8")
-
-
-class HeadInjector:
-    """Inserts bytes right after a page's ``<head>`` start tag, as the page streams.
-
-    Consent Mode's defaults must come before any Google tag, so the loader goes
-    first in the head. A page without a ``<head>`` tag gets it before ``<body>``;
-    one showing neither within :data:`MAX_HEAD_SEARCH` bytes (a fragment) gets
-    nothing.
-    """
-
-    __slots__ = ("_done", "_held", "_snippet")
-
-    def __init__(self, snippet: bytes) -> None:
-        self._snippet = snippet
-        self._held = b""
-        self._done = False
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self._done:
-            return chunk
-        buf = self._held + chunk if self._held else chunk
-        if (out := self._inserted(buf)) is not None:
-            self._done, self._held = True, b""
-            return out
-        if len(buf) > MAX_HEAD_SEARCH:
-            self._done, self._held = True, b""
-            return buf
-        # Keep back a tag that may be cut; everything before its "<" is final.
-        cut = buf.rfind(b"<")
-        if cut < 0:
-            self._held = b""
-            return buf
-        self._held = buf[cut:] if cut > 0 else buf
-        return buf[:cut] if cut > 0 else b""
-
-    def finish(self, chunk: bytes) -> bytes:
-        """``feed(chunk) + close()``: the last chunk, or a whole page, in one call."""
-        if self._done:
-            return chunk  # nothing is held once done
-        buf = self._held + chunk if self._held else chunk
-        self._done, self._held = True, b""
-        # At the end nothing is held back, so the search is all feed() then close()
-        # would do, whatever the size.
-        out = self._inserted(buf)
-        return buf if out is None else out
-
-    def _inserted(self, buf: bytes) -> bytes | None:
-        """``buf`` with the snippet in its place, or None when no place is in sight."""
-        where = _WHERE.search(buf)
-        if where is None:
-            return None
-        at = where.end() if where.start(1) >= 0 else where.start()
-        return buf[:at] + self._snippet + buf[at:]
-
-    def close(self) -> bytes:
-        held, self._held = self._held, b""
-        if self._done:
-            return held
-        self._done = True
-        return held

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from consentkit.banner import (
-    HeadInjector,
     consent_mode_state,
     csp_nonce,
     is_crawler,
@@ -26,6 +25,7 @@ from consentkit.consent import Consent
 from consentkit.cookies import get_cookie, parse_cookie_header
 from consentkit.gate import Gate, Verdict
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
+from consentkit.html._charset import charset_of, sniff_stream, transcoded
 from consentkit.rewrite import (
     _NO_BODY_STATUSES,
     add_vary_cookie,
@@ -372,7 +372,10 @@ class RequestContext:
             if stale:
                 for value in stale_cookie_deletions(stale, gate, self.host, keep=keep):
                     out.append(("Set-Cookie", value))
-        if not rewritable or content_type is None or not engine.is_html(content_type):
+        if not rewritable:
+            return out, None
+        # Without a type, browsers sniff: what they'd take for a document is rewritten.
+        if content_type is not None and not engine.is_html(content_type):
             return out, None
         if length:
             out = [(name, value) for name, value in out if name.lower() != "content-length"]
@@ -380,16 +383,22 @@ class RequestContext:
             add_vary_cookie(out)
         else:
             out.append(("Vary", "Cookie"))
-        stream = choice.rewriter.stream()
-        if not engine.config.banner or self.crawler:
-            return out, stream
-        snippet = engine.loader(
-            engine.language(self.accept_language),
-            self.consent,
-            choice.allowed_vendors,
-            csp_nonce(out) if csp else None,
-        )
-        return out, _Chain(stream, HeadInjector(snippet))
+        snippet = None
+        if engine.config.banner and not self.crawler:
+            snippet = engine.loader(
+                engine.language(self.accept_language),
+                self.consent,
+                choice.allowed_vendors,
+                csp_nonce(out) if csp else None,
+            )
+        rewriter = choice.rewriter
+
+        def make(head: bytes) -> BodyStream:
+            return rewriter.stream(snippet)
+
+        if content_type is None:
+            return out, sniff_stream(lambda head: transcoded(make, None))
+        return out, transcoded(make, charset_of(content_type))
 
 
 class BodyStream(Protocol):
@@ -406,24 +415,6 @@ class BodyStream(Protocol):
         ...
 
     def close(self) -> bytes: ...
-
-
-class _Chain:
-    """The rewriting, then the banner's injection, as one stream."""
-
-    __slots__ = ("first", "second")
-
-    def __init__(self, first: BodyStream, second: BodyStream) -> None:
-        self.first, self.second = first, second
-
-    def feed(self, chunk: bytes) -> bytes:
-        return self.second.feed(self.first.feed(chunk))
-
-    def finish(self, chunk: bytes) -> bytes:
-        return self.second.finish(self.first.finish(chunk))
-
-    def close(self) -> bytes:
-        return self.second.feed(self.first.close()) + self.second.close()
 
 
 def _localised(catalogue: Catalogue, lang: str) -> dict[str, Any]:

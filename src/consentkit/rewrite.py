@@ -26,8 +26,6 @@ __all__ = [
 logger = logging.getLogger("consentkit")
 
 REWRITABLE_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
-#: Charsets the byte-level HTML rewriting can read: every ASCII-compatible one.
-_UNREADABLE_CHARSETS = ("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs2")
 #: Parent domains tried per stale cookie. ``a.b.shop.example.co.uk`` needs five; a
 #: forged Host with a hundred labels must not make a hundred headers.
 MAX_DELETION_DOMAINS = 6
@@ -117,11 +115,8 @@ def is_rewritable(method: str, status: int, headers: Sequence[tuple[str, str]]) 
         if lower == "content-type":
             content_type = value.lower()
     if content_type is None:
-        return False
-    media_type, _, params = content_type.partition(";")
-    if media_type.strip() not in REWRITABLE_CONTENT_TYPES:
-        return False
-    return not any(charset in params for charset in _UNREADABLE_CHARSETS)
+        return True  # browsers sniff it, and so does the rewriting
+    return content_type.partition(";")[0].strip() in REWRITABLE_CONTENT_TYPES
 
 
 def add_vary_cookie(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

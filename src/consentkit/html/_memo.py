@@ -1,0 +1,58 @@
+"""Pages rewritten lately, and what they became."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+__all__ = ["MEMO_BYTES", "MEMO_PAGE", "PageMemo"]
+
+# Pages remembered per detector (whole bodies, and streams' first chunks): each at most
+# MEMO_PAGE bytes, all of them (in and out) at most MEMO_BYTES, and only once a page has
+# been seen twice (of the last _DOORKEEPER seen), so pages that differ on every request
+# don't evict the others.
+MEMO_PAGE = 64 * 1024
+MEMO_BYTES = 4 * 1024 * 1024
+_DOORKEEPER = 4096
+
+#: (rewriter serial, banner snippet, page)
+Key = tuple[int, bytes, bytes]
+
+
+class PageMemo:
+    """Sites serve the same page to every visitor without a session, over and over; a
+    rewrite is a pure function of the rewriter, the banner snippet and the bytes, so it is
+    done once. Hashing a body costs a tenth of rewriting it, and that is all a body seen
+    once costs. Whole bodies are remembered with their output; the first chunks of streams
+    with what the stream passed on and the state it was left in, as more chunks may follow.
+    """
+
+    __slots__ = ("_lock", "_pages", "_seen", "_size")
+
+    def __init__(self) -> None:
+        self._pages: dict[Key, tuple[bytes, Any, int]] = {}
+        self._seen: set[int] = set()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Key) -> tuple[bytes, Any, int] | None:
+        return self._pages.get(key)
+
+    def put(self, key: Key, out: bytes, state: Any = None, held: bytes = b"") -> None:
+        digest = hash(key)
+        if digest not in self._seen:
+            if len(self._seen) >= _DOORKEEPER:
+                self._seen.clear()
+            self._seen.add(digest)
+            return
+        page = key[2]
+        size = len(page) + (0 if out is page else len(out)) + (0 if held is page else len(held))
+        with self._lock:
+            pages = self._pages
+            if key in pages:
+                return
+            # Oldest first: dicts keep insertion order.
+            while pages and self._size + size > MEMO_BYTES:
+                self._size -= pages.pop(next(iter(pages)))[2]
+            pages[key] = (out, state, size)
+            self._size += size

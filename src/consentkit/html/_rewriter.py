@@ -1,0 +1,1147 @@
+"""Neutralise what vendors a visitor has not consented to would fetch or run, streaming.
+
+The middleware must pass most of a page through close to copy speed and may never hold a
+whole body, so nothing here builds a tree or decodes the document. One pass follows the
+WHATWG tokeniser, with the few pieces of tree construction that change its states: raw
+text (``script`` with its escaped states, ``style``, ``title``, ``textarea``, ``xmp``,
+``iframe``, ``noembed``, ``noframes``, and ``noscript``, as scripting is on), comments,
+``plaintext``, and foreign content (``<svg>``, ``<math>``: no raw text there, CDATA
+sections, integration points and breakout tags, tracked on a stack of the foreign
+elements open). The same pass places the banner's loader where the parser opens the head.
+What an element loads is in :mod:`consentkit.html._inventory`; how it is neutralised and
+brought back, in :mod:`consentkit.html._markup`; URLs are parsed as a browser parses them
+(:mod:`consentkit.html._urls`), against the document's ``<base href>``.
+
+Speed comes from not tokenising what cannot change. A rewriter works out once what its
+consent decision makes worth looking for. Each buffer is lower-cased once and searched in
+C for *events*: openers of the states above, and hits of *probes*. A probe is something
+any tag loading a denied vendor must contain: a literal from its URL patterns or inline
+markers, ``data-consentkit-vendor``, ``srcdoc``, ``data:``, ``javascript:``, a character
+reference or percent escape that could spell part of one, or a character that the URL
+parser's IDNA mapping turns into ASCII or drops. Tabs and newlines, which the URL parser
+removes, are the one way left to hide a literal: a buffer where removing them reveals one
+more is tokenised whole. A tag with no probe inside can't change, so it is never parsed.
+At an event, the tokeniser state is re-established locally: text resumes after the last
+``>`` that provably isn't inside a quoted value; when that can't be shown cheaply, the
+region is tokenised exactly. Foreign content, the document's start (until the banner's
+place is found) and documents with a ``<base href>`` at a denied vendor are tokenised
+exactly. Either way the output is the exact tokeniser's, however the input is chunked.
+
+Bounds fail closed: a stream holds back at most an unfinished tag (:data:`MAX_TAG_BYTES`;
+a longer one is turned into text, ``&lt;``, which is the one way a stream's output can
+differ from the whole document's) or an inline script start tag plus
+:data:`MAX_SCRIPT_LOOKAHEAD` bytes of its body (a longer unmarked script is neutralised
+for every denied vendor that has markers).
+
+An element is live only if every vendor it can be attributed to (its author's mark, the
+URLs it loads, the code it runs) is allowed. Scripts of a non-JavaScript type never run,
+and are left as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from html.entities import html5
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from consentkit.exceptions import ConfigurationError
+from consentkit.html import _memo
+from consentkit.html._idna import HOST_HIDING_UTF8
+from consentkit.html._inventory import (
+    CODE,
+    DOCUMENT,
+    DOCUMENT_LOADERS,
+    JS_URL,
+    URLS,
+    loading_attributes,
+    original_name,
+)
+from consentkit.html._markup import (
+    VENDOR_ATTR,
+    Attr,
+    activate,
+    is_js,
+    neutralise,
+    parse_attrs,
+    unescape,
+    unescape_text,
+    vendors_of,
+)
+from consentkit.html._urls import UrlPatterns, resolve_base
+
+__all__ = [
+    "MAX_SCRIPT_LOOKAHEAD",
+    "MAX_TAG_BYTES",
+    "HtmlRewriter",
+    "HtmlStream",
+    "VendorDetector",
+    "VendorSignature",
+]
+
+#: Longest tag, end tag or bogus comment recognised as one, and so the most held back for
+#: a tag cut by a chunk boundary; a longer start tag is made text (its ``<`` as ``&lt;``).
+MAX_TAG_BYTES = 256 * 1024
+#: How much of an inline script's body is held back to look for vendor markers.
+MAX_SCRIPT_LOOKAHEAD = 256 * 1024
+
+_SPACE = frozenset(b"\t\n\f\r ")
+_ATTR = (
+    rb"([^\t\n\f\r />][^\t\n\f\r /=>]*+)(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
+    rb"(\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=))"
+)
+# One token at a "<": comment opener, start or end tag, or bogus comment. Possessive
+# quantifiers keep it deterministic, so a failed match always means "not finished yet".
+_TOKEN = re.compile(
+    rb"<(?:(!--)|/?([A-Za-z][^\t\n\f\r />]*+)(?:[\t\n\f\r /]++|"
+    + _ATTR
+    + rb")*+>|(?:!|\?|/(?![A-Za-z]))[^>]*+>)"
+)
+_MARKUP_START = re.compile(rb"<[A-Za-z/!?]")
+_HOLD_START = re.compile(rb"<(?:[A-Za-z/!?]|\Z)")
+_COMMENT_END = re.compile(rb"--!?>")
+_CDATA_END = re.compile(rb"]]>")
+_BOGUS_END = re.compile(rb">")
+_RAW_NAMES = (
+    b"style",
+    b"title",
+    b"textarea",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
+    b"noscript",
+)
+_RAW_END = {n: re.compile(rb"</" + n + rb"[\t\n\f\r />]") for n in _RAW_NAMES}
+# The script states: data, escaped (after "<!--"), double escaped (after "<script" there).
+_SCRIPT_EVENTS = (
+    re.compile(rb"<!--|</script[\t\n\f\r />]"),
+    re.compile(rb"-->|<(/?)script[\t\n\f\r />]"),
+    re.compile(rb"-->|</script[\t\n\f\r />]"),
+)
+_SCRIPT_TAIL = 9  # len("</script>"): what may be an event cut by the chunk's end
+# Factored by first letter: these searches visit every "<" of the page.
+_OPENERS = re.compile(
+    rb"<(?:!--|(?:s(?:cript|tyle|vg)|t(?:itle|extarea)|xmp|iframe|no(?:embed|frames|script)"
+    rb"|plaintext|math)[\t\n\f\r />])"
+)
+# Every start tag is an event when no probe can be trusted.
+_ALL_TAGS = re.compile(rb"<(?:!--|[a-z])")
+_URL_SPACE = b"\t\n\r"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_SRCSET_SPLIT = re.compile(r"[\t\n\f\r ,]+")
+_C0_SPACE = "".join(map(chr, range(0x21)))
+_URL_TABS = str.maketrans("", "", "\t\n\r")
+_MIN_PROBE = 3
+_EXTRA_PROBES = ("data-consentkit-vendor", "srcdoc", "data:", "javascript:")
+# How many consent decisions a detector remembers, and how many decisions on tags (of at
+# most _CACHED_TAG bytes) a rewriter does.
+_PLAN_CACHE = 256
+_TAG_CACHE = 256
+_CACHED_TAG = 1024
+_MAX_NESTING = 4  # srcdoc and data: documents inside each other
+_serials = itertools.count()
+
+_DATA, _COMMENT, _RAW, _PLAINTEXT, _SCRIPT, _CDATA, _BOGUS = range(7)
+_HTML, _SVG, _MATH = range(3)
+
+_VOID = frozenset(
+    b"area base br col embed hr img image input keygen link meta param source track wbr".split()
+)
+_BREAKOUT = frozenset(
+    b"b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
+    b"img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u "
+    b"ul var".split()
+)
+_SVG_HTML_POINTS = frozenset([b"foreignobject", b"desc", b"title"])
+_MATH_TEXT_POINTS = frozenset([b"mi", b"mo", b"mn", b"ms", b"mtext"])
+# HTML elements an end tag in foreign content may close, taking the foreign content with
+# it; any other unknown end tag there is ignored, as the parser does when none is open.
+_HTML_CONTAINERS = frozenset(
+    b"a abbr address article aside b bdi bdo blockquote body button caption center cite code "
+    b"dd del details dfn dialog div dl dt em fieldset figcaption figure footer form h1 h2 h3 "
+    b"h4 h5 h6 header hgroup html i ins kbd label legend li main mark menu nav object ol "
+    b"output p picture pre q rp rt ruby s samp search section small span strong sub summary "
+    b"sup table tbody td template tfoot th thead tr u ul var video audio".split()
+)
+_HEAD_ONLY = frozenset([b"head", b"body", b"meta", b"title", b"base", b"link"])
+
+# One open element of foreign content (or HTML inside it): namespace, name, and whether
+# it is an integration point (HTML content inside).
+_Open = tuple[int, bytes, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class VendorSignature:
+    """How one vendor shows up in a page.
+
+    ``url_patterns`` are matched against URLs parsed as a browser parses them, host and
+    path apart (see :mod:`consentkit.html._urls`). ``inline_markers`` are case-sensitive
+    substrings of inline code: script bodies, event handlers, ``javascript:`` URLs.
+    """
+
+    vendor: str
+    url_patterns: tuple[str, ...]
+    inline_markers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What streams look for in each buffer under one consent decision."""
+
+    denied: frozenset[str]
+    #: False when some denied pattern has no usable probe: every start tag is parsed.
+    probing: bool
+    literals: tuple[bytes, ...]  # probes found with bytes.find
+    patterns: tuple[re.Pattern[bytes], ...]  # probes found with a regex
+    hidable: tuple[bytes, ...]  # literals a tab or newline could split
+    markers: tuple[tuple[str, tuple[bytes, ...]], ...]  # the denied vendors' inline markers
+
+    def hits(self, low: bytes) -> list[int]:
+        """Where probes start in a lower-cased buffer, in order."""
+        hits = []
+        for pattern in self.patterns:
+            m = pattern.search(low)
+            while m:
+                hits.append(m.start())
+                m = pattern.search(low, m.end())
+        for probe in self.literals:
+            i = low.find(probe)
+            while i >= 0:
+                hits.append(i)
+                i = low.find(probe, i + 1)
+        if len(hits) > 1:
+            hits.sort()
+        return hits
+
+    def hidden(self, low: bytes) -> bool:
+        """Whether removing tabs and newlines, as the URL parser does, reveals a probe."""
+        if not (b"\n" in low or b"\t" in low or b"\r" in low):
+            return False
+        squeezed = low.translate(None, _URL_SPACE)
+        return any(squeezed.count(p) > low.count(p) for p in self.hidable)
+
+
+class VendorDetector:
+    """Recognises vendors by URL and inline code; built once, shared by all requests.
+
+    Everything is compiled here, so per-request work is only matching.
+    """
+
+    __slots__ = ("_code", "_markers", "_memo", "_plans", "_probes", "_urls", "_vendors")
+
+    def __init__(self, signatures: Iterable[VendorSignature]) -> None:
+        sigs = tuple(signatures)
+        probes: dict[str, list[str]] = {}
+        for sig in sigs:
+            if "" in sig.url_patterns or "" in sig.inline_markers:
+                raise ConfigurationError(f"vendor {sig.vendor!r}: empty URL pattern or marker")
+            probes.setdefault(sig.vendor, []).extend(map(_probe, sig.url_patterns))
+        self._urls = UrlPatterns((s.vendor, s.url_patterns) for s in sigs if s.url_patterns)
+        self._markers = tuple(
+            (s.vendor, tuple(m.encode("utf-8", "surrogatepass") for m in s.inline_markers))
+            for s in sigs
+            if s.inline_markers
+        )
+        # What attributes inline code to a vendor: its markers, or its hosts' names.
+        self._code = tuple(
+            (s.vendor, s.inline_markers, tuple(r for r in map(_probe, s.url_patterns) if r))
+            for s in sigs
+        )
+        self._vendors = tuple(probes)
+        self._probes = probes
+        self._plans: dict[frozenset[str], _Plan] = {}
+        self._memo = _memo.PageMemo()
+
+    def vendor_for_url(self, url: str, base: str | None = None) -> str | None:
+        """Return the first vendor whose pattern matches ``url``; relative URLs match
+        only against a ``base``."""
+        return next(iter(self.vendors_for_url(url, base)), None)
+
+    def vendors_for_url(self, url: str, base: str | None = None) -> tuple[str, ...]:
+        """Every vendor whose pattern matches ``url`` as a browser resolves it."""
+        return self._urls.vendors(url, base)
+
+    def vendor_for_inline(self, script_text: str) -> str | None:
+        """Return the first vendor with a marker in ``script_text``."""
+        return next(
+            (v for v, ms, _ in self._code if any(m in script_text for m in ms)),
+            None,
+        )
+
+    def vendors_for_code(self, code: str) -> list[str]:
+        """Every vendor that ``code`` (a script, an event handler) may load or call: by
+        its markers, or by its hosts' names anywhere in it."""
+        low = code.translate(_ASCII_LOWER)
+        return [
+            v
+            for v, markers, hosts in self._code
+            if any(m in code for m in markers) or any(h in low for h in hosts)
+        ]
+
+    def _plan(self, denied: frozenset[str]) -> _Plan:
+        """The plan for rewriters denying ``denied``; there are few such sets."""
+        plan = self._plans.get(denied)
+        if plan is None:
+            if len(self._plans) >= _PLAN_CACHE:
+                self._plans.clear()
+            plan = self._plans[denied] = self._make_plan(denied)
+        return plan
+
+    def _make_plan(self, denied: frozenset[str]) -> _Plan:
+        markers = tuple((v, ms) for v, ms in self._markers if v in denied)
+        if not denied:
+            return _Plan(denied, True, (VENDOR_ATTR,), (), (), markers)
+        runs = {r for v in denied for r in self._probes.get(v, ())}
+        runs |= {m.decode().translate(_ASCII_LOWER) for _, ms in markers for m in ms}
+        runs = set(sorted(runs, key=lambda r: (len(r), r)))
+        probing = all(len(r) >= _MIN_PROBE and r.isascii() for r in runs)
+        runs |= set(_EXTRA_PROBES)
+        ordered = sorted(runs, key=lambda r: (len(r), r))
+        # A run that contains a shorter one adds nothing: the shorter one finds it too.
+        kept = [r for i, r in enumerate(ordered) if not any(k in r for k in ordered[:i])]
+        literals = [r.encode() for r in kept if not r.startswith(".")]
+        hosts = [re.escape(r[1:].encode()) for r in kept if r.startswith(".")]
+        patterns = [re.compile(rb"\.(?:" + b"|".join(hosts) + rb")")] if hosts else []
+        chars = set("".join(kept))
+        patterns += [_references_to(chars), _percent_escapes(chars), HOST_HIDING_UTF8]
+        hidable = tuple(r.encode() for r in kept)
+        return _Plan(denied, probing, tuple(literals), tuple(patterns), hidable, markers)
+
+
+class HtmlRewriter:
+    """Applies one consent decision to HTML; built once per decision, safe to share.
+
+    What a denied vendor would load or run is neutralised in place (the attributes that
+    load something, and a script's ``type``, move to ``data-consentkit-*``, scripts get
+    ``type="text/plain"``, and ``data-consentkit-vendor`` names the vendors). Tags so
+    marked, by us or by the page's authors, are activated again when all their vendors
+    are allowed.
+
+    :param allowed: says whether a vendor id may load. It must return false for ids it
+        doesn't know, so unknown vendors stay blocked.
+    """
+
+    __slots__ = ("_allowed", "_decided", "_detector", "_plan", "_serial", "_verdicts")
+
+    def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
+        self._detector = detector
+        self._allowed = allowed
+        self._verdicts: dict[str, bool] = {v: bool(allowed(v)) for v in detector._vendors}
+        self._plan = detector._plan(frozenset(v for v, ok in self._verdicts.items() if not ok))
+        self._decided: dict[tuple[Any, ...], tuple[bytes | None, tuple[str, ...]]] = {}
+        self._serial = next(_serials)  # names this rewriter in its detector's memo
+
+    def stream(self, inject: bytes | None = None) -> HtmlStream:
+        """Start rewriting one response body; ``inject`` goes where the head opens."""
+        return HtmlStream._of(self, inject)
+
+    def rewrite(self, html: bytes, inject: bytes | None = None) -> bytes:
+        """Rewrite a whole document; the same bytes as a stream fed it in any chunks.
+
+        Documents of up to 64 KiB that come again are answered from memory.
+        """
+        html = bytes(html)
+        if len(html) > _memo.MEMO_PAGE:
+            return HtmlStream._of(self, inject)._run(html, final=True)
+        key = (self._serial, inject or b"", html)
+        memo = self._detector._memo
+        known = memo.get(key)
+        if known is not None:
+            return known[0]
+        out = HtmlStream._of(self, inject)._finished(html)
+        memo.put(key, out)
+        return out
+
+    def _is_allowed(self, vendor: str) -> bool:
+        ok = self._verdicts.get(vendor)
+        if ok is None:
+            ok = bool(self._allowed(vendor))
+            if len(self._verdicts) < 4 * len(self._detector._vendors) + 64:
+                self._verdicts[vendor] = ok
+        return ok
+
+    def _decide(
+        self,
+        tag: bytes,
+        name: bytes,
+        foreign: bool,
+        base: str | None,
+        body: tuple[str, ...],
+        depth: int,
+    ) -> tuple[bytes | None, tuple[str, ...]]:
+        """The tag rewritten (or None to leave it), and the denied vendors it had.
+
+        ``body`` lists the vendors an inline script's body was attributed to. As decisions
+        depend on these arguments only, and pages repeat the same few tags, they are
+        remembered.
+        """
+        key = (tag, foreign, base, body, depth)
+        try:
+            return self._decided[key]
+        except KeyError:
+            pass
+        decision = self._judge(tag, name, foreign, base, body, depth)
+        if len(tag) <= _CACHED_TAG:
+            if len(self._decided) >= _TAG_CACHE:
+                self._decided.clear()
+            self._decided[key] = decision
+        return decision
+
+    def _judge(
+        self,
+        tag: bytes,
+        name: bytes,
+        foreign: bool,
+        base: str | None,
+        body: tuple[str, ...],
+        depth: int,
+    ) -> tuple[bytes | None, tuple[str, ...]]:
+        attrs, first = parse_attrs(tag, len(name) + 1)
+        script = name == b"script" and is_js(first.get(b"type"))
+        if name == b"script" and not script and VENDOR_ATTR not in first:
+            return None, ()  # never runs, whatever it says
+        table = loading_attributes(name, foreign)
+        vendors: dict[str, None] = {}
+        mark = first.get(VENDOR_ATTR)
+        if mark is not None:
+            vendors.update(dict.fromkeys(vendors_of(mark)))
+        live: list[Attr] = []
+        for attr in attrs:
+            attr_name = attr[0]
+            if first[attr_name] is not attr:
+                continue  # browsers take the first of duplicates
+            kept = attr_name[:16] == b"data-consentkit-"
+            if kept:  # judged as what it would be once restored
+                original = original_name(attr_name, name, foreign)
+                if original is None or original == b"type":
+                    continue
+                attr_name = original
+            kind = table.get(attr_name)
+            if kind is None and attr_name[:2] == b"on" and len(attr_name) > 2:
+                kind = CODE
+            if kind is None:
+                continue
+            value = unescape(attr[4] or b"")
+            found = self._loads(kind, name, value, base, depth)
+            vendors.update(dict.fromkeys(found))
+            if not kept and (kind != JS_URL or found):
+                live.append(attr)
+        vendors.update(dict.fromkeys(body))
+        if not vendors:
+            return None, ()
+        listed = tuple(sorted(vendors))
+        denied = tuple(v for v in listed if not self._is_allowed(v))
+        if denied:
+            if not live and not script:
+                return None, denied
+            return neutralise(tag, name, attrs, first, live, listed, script), denied
+        if mark is None:
+            return None, ()
+        return activate(tag, name, foreign, attrs, first), ()
+
+    def _loads(
+        self, kind: int, element: bytes, value: str, base: str | None, depth: int
+    ) -> list[str]:
+        """The vendors a loading attribute's value can be attributed to."""
+        detector = self._detector
+        if kind == CODE:
+            return detector.vendors_for_code(value)
+        if kind == DOCUMENT:
+            return self._document_vendors(value.encode("utf-8", "surrogatepass"), depth)
+        candidates = _SRCSET_SPLIT.split(value) if kind == URLS else (value,)
+        found: list[str] = []
+        for url in candidates:
+            squeezed = url.strip(_C0_SPACE).translate(_URL_TABS)
+            scheme = squeezed[:11].translate(_ASCII_LOWER)
+            if scheme.startswith("javascript:"):
+                code = unquote_to_bytes(squeezed[11:]).decode("utf-8", "replace")
+                found += detector.vendors_for_code(code)
+            elif scheme.startswith("data:"):
+                found += self._data_vendors(squeezed, element, depth)
+            elif kind != JS_URL and url:
+                found += detector.vendors_for_url(url, base)
+        return found
+
+    def _data_vendors(self, url: str, element: bytes, depth: int) -> list[str]:
+        """A ``data:`` document in a frame or object, or a ``data:`` script, judged whole."""
+        if element not in DOCUMENT_LOADERS and element != b"script":
+            return []
+        head, comma, payload = url[5:].partition(",")
+        if not comma:
+            return []
+        data = unquote_to_bytes(payload)
+        if head.translate(_ASCII_LOWER).rstrip(" ").endswith(";base64"):
+            try:
+                data = base64.b64decode(re.sub(rb"[\t\n\f\r ]", b"", data) + b"==", validate=False)
+            except ValueError:
+                return list(self._plan.denied)  # unreadable: fail closed
+        if element == b"script":
+            return self._detector.vendors_for_code(data.decode("utf-8", "replace"))
+        return self._document_vendors(data, depth)
+
+    def _document_vendors(self, document: bytes, depth: int) -> list[str]:
+        """The denied vendors a nested document (``srcdoc``, ``data:``) loads or runs."""
+        if depth >= _MAX_NESTING:
+            return sorted(self._plan.denied) if _MARKUP_START.search(document) else []
+        stream = HtmlStream._of(self, None, depth + 1)
+        stream._finished(document)
+        return sorted(stream._found)
+
+
+# Where a stream stands after a chunk, so that a remembered first chunk resumes it.
+_State = tuple[bytes, int, bool, int, bytes, int, tuple[_Open, ...], str | None, bool, bool]
+
+
+class HtmlStream:
+    """Rewrites one body chunk by chunk, holding back only what it can't decide yet.
+
+    Streams come from :meth:`HtmlRewriter.stream`; one made from a detector and an
+    ``allowed`` callable builds its own rewriter.
+    """
+
+    __slots__ = (
+        "_all",
+        "_base",
+        "_depth",
+        "_doc",
+        "_esc",
+        "_found",
+        "_fresh",
+        "_held",
+        "_inert",
+        "_inject",
+        "_mode",
+        "_nested",
+        "_open",
+        "_pending",
+        "_plan",
+        "_raw",
+        "_rewriter",
+        "_sent",
+        "_stack",
+    )
+
+    def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
+        self._start(HtmlRewriter(detector, allowed), None, 0)
+
+    @classmethod
+    def _of(cls, rewriter: HtmlRewriter, inject: bytes | None, depth: int = 0) -> HtmlStream:
+        stream = cls.__new__(cls)
+        stream._start(rewriter, inject, depth)
+        return stream
+
+    def _start(self, rewriter: HtmlRewriter, inject: bytes | None, depth: int) -> None:
+        self._rewriter = rewriter
+        self._plan = rewriter._plan
+        self._inject = inject or b""
+        self._depth = depth
+        self._found: set[str] = set()  # denied vendors neutralised
+        self._fresh = True  # nothing fed yet
+        self._held = b""  # what is run again with the next chunk,
+        self._sent = 0  # of which this many bytes are passed on already,
+        self._inert = False  # and whether all of it would pass through as it is
+        self._mode = _DATA
+        self._raw = b""
+        self._esc = 0  # the script states: 0 data, 1 escaped, 2 double escaped
+        self._stack: tuple[_Open, ...] = ()  # foreign content open, innermost last
+        self._base: str | None = None  # the document's <base href>
+        self._pending = bool(inject)  # the banner's place is still to find
+        self._doc = False  # a doctype or <html> was seen: this is a document
+        self._open = False  # every start tag is parsed from now on
+        self._nested: HtmlStream | None = None  # a <noscript>'s content, as markup
+        self._all = False  # every start tag in the current buffer is parsed
+
+    def _state(self) -> _State:
+        return (
+            self._held,
+            self._sent,
+            self._inert,
+            self._mode,
+            self._raw,
+            self._esc,
+            self._stack,
+            self._base,
+            self._pending,
+            self._open,
+        )
+
+    def _restore(self, state: _State) -> None:
+        (
+            self._held,
+            self._sent,
+            self._inert,
+            self._mode,
+            self._raw,
+            self._esc,
+            self._stack,
+            self._base,
+            self._pending,
+            self._open,
+        ) = state
+        self._doc = self._doc or not self._pending
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Take the next chunk; return the bytes that are final now."""
+        if not chunk:
+            return b""
+        if self._fresh and len(chunk) <= _memo.MEMO_PAGE:
+            return self._first(bytes(chunk))
+        buf, self._held = (self._held + chunk if self._held else bytes(chunk)), b""
+        sent, self._sent, self._inert = self._sent, 0, False
+        out = self._run(buf, final=False, lazy=self._fresh)
+        self._fresh = False
+        if len(out) < sent:  # all of it was passed on already
+            self._sent = sent - len(out)
+            return b""
+        return out[sent:]
+
+    def _first(self, chunk: bytes) -> bytes:
+        """The first chunk, answered from the page memo when it came before."""
+        self._fresh = False
+        rewriter = self._rewriter
+        key = (~rewriter._serial, self._inject, chunk)  # apart from rewrite()'s whole pages
+        memo = rewriter._detector._memo
+        known = memo.get(key)
+        if known is not None and self._depth == 0:
+            self._restore(known[1])
+            return known[0]
+        out = self._run(chunk, final=False, lazy=True)
+        if self._depth == 0 and self._nested is None:
+            memo.put(key, out, self._state(), self._held)
+        return out
+
+    def finish(self, chunk: bytes) -> bytes:
+        """Take the body's last chunk and end it: ``feed(chunk) + close()``, done at once.
+
+        A whole body given in one call (``finish`` on a fresh stream) is rewritten by
+        :meth:`HtmlRewriter.rewrite`, which knows nothing follows.
+        """
+        if self._fresh:
+            self._fresh = False
+            return self._rewriter.rewrite(chunk, self._inject or None) if chunk else b""
+        return self.feed(chunk) + self.close()
+
+    def close(self) -> bytes:
+        """End the body: whatever was held back is decided on what was seen."""
+        buf, self._held = self._held, b""
+        out = buf if self._inert else self._run(buf, final=True) if buf else b""
+        out = out[self._sent :]
+        if self._pending:  # the parser opens the head at the end of a document
+            self._pending = False
+            if self._doc:
+                out += self._inject
+        self._mode, self._sent, self._inert = _DATA, 0, False
+        return out
+
+    def _finished(self, html: bytes) -> bytes:
+        """A whole document, from a fresh stream."""
+        self._fresh = False
+        out = self._run(html, final=True)
+        if self._pending:
+            self._pending = False
+            if self._doc:
+                out += self._inject
+        return out
+
+    def _run(self, buf: bytes, final: bool, lazy: bool = False) -> bytes:
+        plan = self._plan
+        low = buf.lower()
+        probing = plan.probing and not self._open
+        hits = plan.hits(low) if probing else []
+        if probing and plan.hidden(low):
+            probing = False
+        self._all = not probing
+        if (
+            (final or lazy)
+            and probing
+            and not hits
+            and not self._pending
+            and not self._stack
+            and self._mode == _DATA
+            and not self._may_judge(buf, low, final)
+        ):
+            if final:
+                return buf  # nothing here can change, and nothing comes after it
+            # The first chunk is often the whole body. When nothing in it can change, it is
+            # passed on at once, and kept: only if another chunk follows is it run again
+            # with that one, to learn the tokeniser's state where it ends. What it passed
+            # on comes out of that run unchanged, and is dropped there.
+            if (cut := _cut(buf, 0)) is not None:
+                self._held, self._sent, self._inert = buf, cut, True
+                return buf[:cut]
+        out: list[bytes] = []
+        emit, token = out.append, self._token
+        openers = (_OPENERS if probing else _ALL_TAGS).search
+        n, nhits = len(buf), len(hits)
+        pos, cand, h, probe_from, exact_until = 0, -1, 0, 0, -1
+        while pos < n:
+            if self._mode != _DATA:
+                pos, stop = self._content(buf, low, pos, final, out)
+                if stop:
+                    break
+                continue
+            if pos <= exact_until or self._stack or self._pending or self._open:  # exactly
+                m = _HOLD_START.search(buf, pos)
+                s = m.start() if m else n
+                if self._pending and s > pos:
+                    self._text(buf, pos, s, out)
+                else:
+                    emit(buf[pos:s])
+                pos = s
+                if s == n or (s == n - 1 and not final):  # a lone "<" may start a tag
+                    break
+                if (pos := token(buf, low, s, final, out, hits)) < 0:
+                    pos = s
+                    break
+                continue
+            if cand < pos:
+                m = openers(low, pos)
+                cand = m.start() if m else n
+            if probe_from < pos:
+                probe_from = pos
+            while h < nhits and hits[h] < probe_from:
+                h += 1
+            e = hits[h] if h < nhits and hits[h] < cand else cand
+            if e >= n:  # no event left: emit all but an unfinished tag at the end
+                cut = n if final else _cut(buf, pos)
+                if cut is None:
+                    exact_until = n
+                    continue
+                emit(buf[pos:cut])
+                pos = cut
+                break
+            g = buf.rfind(b">", pos, e)
+            if g < 0:
+                g = pos - 1
+            elif _maybe_quoted(buf, pos, g):
+                exact_until = e
+                continue
+            m = _MARKUP_START.search(buf, g + 1, e + 2)
+            if m is None:  # a probe in text
+                probe_from = e + 1
+                continue
+            s = m.start()
+            emit(buf[pos:s])
+            if (pos := token(buf, low, s, final, out, hits)) < 0:
+                pos = s
+                break
+        self._held = buf[pos:]
+        return b"".join(out)
+
+    def _text(self, buf: bytes, pos: int, end: int, out: list[bytes]) -> None:
+        """Text before the banner's place: the first that isn't space opens the head."""
+        text = buf[pos:end]
+        stripped = text.lstrip(b"\t\n\f\r ")
+        if pos == 0 and stripped.startswith(b"\xef\xbb\xbf") and not self._doc:
+            stripped = stripped[3:].lstrip(b"\t\n\f\r ")
+        if not stripped:
+            out.append(text)
+            return
+        at = end - len(stripped)
+        out.append(buf[pos:at])
+        self._place(out)
+        out.append(buf[at:end])
+
+    def _place(self, out: list[bytes]) -> None:
+        """The parser opens the head here: the banner's loader goes in, in a document."""
+        self._pending = False
+        if self._doc:
+            out.append(self._inject)
+
+    def _may_judge(self, buf: bytes, low: bytes, final: bool) -> bool:
+        """Whether a script in ``buf`` could be neutralised for its body.
+
+        Before the end, a script's body may go on in the next chunk.
+        """
+        if not self._plan.markers or b"<script" not in low:
+            return False
+        if not final or len(buf) > MAX_SCRIPT_LOOKAHEAD:
+            return True
+        return self._inline_vendors(buf, 0, len(buf), b"<svg" in low) != ()
+
+    def _content(
+        self, buf: bytes, low: bytes, pos: int, final: bool, out: list[bytes]
+    ) -> tuple[int, bool]:
+        """Pass comment, CDATA or raw-text content through, up to its end when in sight."""
+        n = len(buf)
+        mode = self._mode
+        if mode == _SCRIPT:
+            end, self._esc, scanned = _script_end(low, pos, self._esc)
+            if end >= 0:
+                out.append(buf[pos:end])
+                self._mode = _DATA
+                return end, False
+            keep = n if final else max(pos, min(scanned, n - _SCRIPT_TAIL))
+            out.append(buf[pos:keep])
+            return keep, True
+        if mode == _PLAINTEXT:
+            m = None
+        elif mode == _COMMENT:
+            m = _COMMENT_END.search(buf, pos)
+        elif mode == _CDATA:
+            m = _CDATA_END.search(buf, pos)
+        elif mode == _BOGUS:
+            m = _BOGUS_END.search(buf, pos)
+        else:
+            m = _RAW_END[self._raw].search(low, pos)
+        if m is not None:
+            end = m.start() if mode == _RAW else m.end()
+            out.append(self._raw_text(buf[pos:end], True))
+            self._mode = _DATA
+            return end, False
+        if final or mode == _PLAINTEXT:
+            keep = n
+        else:  # keep what could be the start of the end marker
+            keep = max(pos, n - (len(self._raw) + 2 if mode == _RAW else 2))
+        out.append(self._raw_text(buf[pos:keep], final))
+        return keep, True
+
+    def _raw_text(self, text: bytes, ends: bool) -> bytes:
+        """Raw text as it goes out: a ``<noscript>``'s is rewritten as markup, which is
+        what a browser with scripting off makes of it."""
+        nested = self._nested
+        if nested is None:
+            return text
+        out = nested.feed(text)
+        if ends:
+            out += nested.close()
+            self._found |= nested._found
+            self._nested = None
+        return out
+
+    def _token(
+        self, buf: bytes, low: bytes, s: int, final: bool, out: list[bytes], hits: list[int]
+    ) -> int:
+        """Emit the markup at ``s`` (rewritten if need be); return where text resumes.
+
+        Returns -1 when the token is unfinished and must be held back.
+        """
+        n = len(buf)
+        top = self._stack[-1] if self._stack else None
+        if top is not None and top[0] != _HTML and low.startswith(b"<![cdata[", s):
+            self._mode = _CDATA  # foreign content only
+            out.append(buf[s : s + 9])
+            return s + 9
+        if top is not None and not final and n - s < 9 and b"<![cdata[".startswith(low[s:n]):
+            return -1
+        m = _TOKEN.match(buf, s)
+        if m is None:
+            if not final and n - s < MAX_TAG_BYTES:
+                return -1
+            # Cut by the end of the document, the parser drops it. Too long to hold while
+            # streaming, a start tag is made text, so that nothing it holds can load; an
+            # end tag, doctype or bogus comment goes on to its ">".
+            if final:
+                out.append(b"<")
+            elif low[s + 1 : s + 2].isalpha():
+                out.append(b"&lt;")
+            else:
+                out.append(b"<")
+                self._mode = _BOGUS
+            return s + 1
+        t = m.end()
+        if m[1]:  # "<!--": the shortest comments are "<!-->" and "<!--->"
+            b = s + 4
+            if not final and buf[b : b + 2] in (b"", b"-"):
+                return -1
+            t = b + 1 if buf[b : b + 1] == b">" else b + 2 if buf[b : b + 2] == b"->" else b
+            if t == b and (close := _COMMENT_END.search(buf, b)) is not None:
+                t = close.end()  # the whole comment is in sight
+            elif t == b:
+                self._mode = _COMMENT
+            out.append(buf[s:t])
+            return t
+        if not m[2]:  # a doctype or a bogus comment
+            if self._pending and low.startswith(b"<!doctype", s):
+                self._doc = True
+            out.append(buf[s:t])
+            return t
+        name = m[2].lower()
+        tag = buf[s:t]
+        if buf[s + 1] == 0x2F:
+            self._end_tag(name, out)
+            out.append(tag)
+            return t
+        # A start tag: in HTML content, or in foreign content?
+        foreign = top is not None and not _html_rules(top, name)
+        if foreign and (name in _BREAKOUT or (name == b"font" and _font_breaks_out(tag))):
+            self._pop_foreign()
+            foreign = False
+        if self._pending:
+            if name == b"html":
+                self._doc = True
+            elif name == b"head":
+                out.append(tag)
+                self._place(out)
+                return t
+            else:
+                if not self._doc and name in _HEAD_ONLY:
+                    self._doc = True
+                self._place(out)
+        self_closing = tag.endswith(b"/>")
+        # Where its raw text, if any, ends.
+        end = -1
+        if not foreign:
+            if name == b"script":
+                end = _script_end(low, t, 0)[0]
+            elif name in _RAW_END:
+                m2 = _RAW_END[name].search(low, t)
+                end = m2.start() if m2 else -1
+        elif name == b"script":
+            m2 = _RAW_END_SVG_SCRIPT.search(low, t)
+            end = m2.start() if m2 else -1
+        i = bisect_left(hits, s)
+        probed = self._all or (i < len(hits) and hits[i] < t)
+        new: bytes | None = None
+        if probed or name == b"script":
+            body: tuple[str, ...] = ()
+            if name == b"script" and self._plan.markers:
+                attrs = parse_attrs(tag, len(name) + 1)[1]
+                if _needs_body(attrs):
+                    limit = t + MAX_SCRIPT_LOOKAHEAD
+                    if end < 0 and not final and n < limit:
+                        return -1  # wait for the body's end or the whole look-ahead
+                    if 0 <= end <= limit or (end < 0 and n <= limit):
+                        body = self._inline_vendors(buf, t, end if end >= 0 else n, foreign)
+                    else:  # too long to judge: as if every denied marker were in it
+                        body = tuple(v for v, _ in self._plan.markers)
+            if probed or body:
+                new, denied = self._rewriter._decide(
+                    tag, name, foreign, self._base, body, self._depth
+                )
+                if denied:
+                    self._found.update(denied)
+            if name == b"base" and not foreign and self._base is None:
+                self._set_base(tag)
+        out.append(new if new is not None else tag)
+        # What the tag opens.
+        if foreign:
+            if not self_closing:
+                self._stack += ((top[0] if top else _SVG, name, _is_point(top, name, tag)),)
+            return t
+        if name in (b"svg", b"math"):
+            if not self_closing:
+                self._stack += ((_SVG if name == b"svg" else _MATH, name, False),)
+            return t
+        if self._stack and name not in _VOID:
+            self._stack += ((_HTML, name, False),)
+        if name == b"script":
+            if end >= 0:
+                out.append(buf[t:end])
+                return end
+            self._mode, self._esc, self._raw = _SCRIPT, 0, name
+        elif name in _RAW_END:
+            if name == b"noscript":
+                self._nested = HtmlStream._of(self._rewriter, None, self._depth + 1)
+            if end >= 0:
+                out.append(self._raw_text(buf[t:end], True))
+                return end
+            self._mode, self._raw = _RAW, name
+        elif name == b"plaintext":
+            self._mode = _PLAINTEXT
+        return t
+
+    def _end_tag(self, name: bytes, out: list[bytes]) -> None:
+        """What an end tag closes: the banner's place, foreign content."""
+        if self._pending and name in (b"head", b"body", b"html", b"br"):
+            self._place(out)
+        stack = self._stack
+        if not stack:
+            return
+        if stack[-1][0] != _HTML:  # foreign content's rules
+            if name in (b"br", b"p"):
+                self._pop_foreign()
+            else:
+                for k in range(len(stack) - 1, -1, -1):
+                    if stack[k][1] == name:
+                        self._stack = stack[:k]
+                        return
+                    if stack[k][0] == _HTML:
+                        break  # on to HTML's rules
+                else:  # it may close an HTML element around the foreign content
+                    if name in _HTML_CONTAINERS:
+                        self._stack = ()
+                    return
+        # HTML's rules, which can't close past an integration point.
+        stack = self._stack
+        for k in range(len(stack) - 1, -1, -1):
+            if stack[k][0] != _HTML:
+                return
+            if stack[k][1] == name:
+                self._stack = stack[:k]
+                return
+
+    def _pop_foreign(self) -> None:
+        """A breakout: foreign elements close down to HTML content."""
+        stack = self._stack
+        while stack and stack[-1][0] != _HTML and not stack[-1][2]:
+            stack = stack[:-1]
+        self._stack = stack
+
+    def _set_base(self, tag: bytes) -> None:
+        href = parse_attrs(tag, 5)[1].get(b"href")
+        if href is None:
+            return
+        base = resolve_base(unescape(href[4] or b""), None)
+        if base is None:
+            return
+        self._base = base
+        # Every relative URL from here on loads from the base's host.
+        if any(
+            not self._rewriter._is_allowed(v)
+            for v in self._rewriter._detector.vendors_for_url(base, None)
+        ):
+            self._open = self._all = True
+
+    def _inline_vendors(self, buf: bytes, start: int, stop: int, foreign: bool) -> tuple[str, ...]:
+        """The denied vendors with a marker in a script's body ``buf[start:stop]``."""
+        found = [
+            vendor
+            for vendor, markers in self._plan.markers
+            if any(buf.find(marker, start, stop) >= 0 for marker in markers)
+        ]
+        if foreign and not found and b"&" in buf[start:stop]:
+            # Foreign content decodes character references in a script's text.
+            text = unescape_text(buf[start:stop].decode("utf-8", "replace")).encode()
+            found = [
+                vendor
+                for vendor, markers in self._plan.markers
+                if any(marker in text for marker in markers)
+            ]
+        return tuple(found)
+
+
+_RAW_END_SVG_SCRIPT = re.compile(rb"</script[\t\n\f\r />]")
+
+
+def _script_end(low: bytes, pos: int, esc: int) -> tuple[int, int, int]:
+    """Where a script's text ends (its ``</script``), following the escaped states.
+
+    Returns the end (-1 when not in sight), the state there, and how far the scan is
+    known to be right (an event may be cut by the buffer's end).
+    """
+    while True:
+        m = _SCRIPT_EVENTS[esc].search(low, pos)
+        if m is None:
+            return -1, esc, len(low)
+        token = m.group()
+        if esc == 0:
+            if token == b"<!--":
+                esc, pos = 1, m.start() + 2
+                continue
+            return m.start(), 0, m.start()
+        if token == b"-->":
+            esc, pos = 0, m.end()
+        elif esc == 1 and m.group(1):
+            return m.start(), 0, m.start()
+        else:
+            esc, pos = (2 if esc == 1 else 1), m.end() - 1
+
+
+def _html_rules(top: _Open, name: bytes) -> bool:
+    """Whether a start tag is processed as HTML, the adjusted current node being ``top``."""
+    ns, open_name, point = top
+    if ns == _HTML or point:
+        return True
+    if ns == _MATH:
+        if open_name in _MATH_TEXT_POINTS:
+            return name not in (b"mglyph", b"malignmark")
+        return open_name == b"annotation-xml" and name == b"svg"
+    return False
+
+
+def _is_point(top: _Open | None, name: bytes, tag: bytes) -> bool:
+    """Whether a foreign element takes HTML content inside it."""
+    ns = top[0] if top else _SVG
+    if ns == _SVG:
+        return name in _SVG_HTML_POINTS
+    if name in _MATH_TEXT_POINTS:
+        return False  # start tags only: see _html_rules
+    if name == b"annotation-xml":
+        encoding = parse_attrs(tag, 15)[1].get(b"encoding")
+        value = unescape(encoding[4] or b"").lower() if encoding else ""
+        return value in ("text/html", "application/xhtml+xml")
+    return False
+
+
+def _font_breaks_out(tag: bytes) -> bool:
+    first = parse_attrs(tag, 5)[1]
+    return any(a in first for a in (b"color", b"face", b"size"))
+
+
+def _needs_body(first: dict[bytes, Attr]) -> bool:
+    """Only an unmarked inline script that would run is judged by its body."""
+    if VENDOR_ATTR in first or b"src" in first or b"href" in first or b"xlink:href" in first:
+        return False
+    return is_js(first.get(b"type"))
+
+
+def _probe(pattern: str) -> str:
+    """A literal that every URL matching ``pattern`` contains, lower-cased.
+
+    It is the pattern's longest run between wildcards and slashes (which ``\\`` may spell).
+    A host's run is cut to start at its first dot ("www.example.com" gives ".example.com")
+    when that keeps at least half of it: such probes all start alike, so one regex
+    anchored on "." finds them all.
+    """
+    pattern = pattern.strip().replace("\\", "/").translate(_ASCII_LOWER)
+    pattern = re.sub(r"^(?:[a-z][a-z0-9+.\-]*|\*):(?=//)", "", pattern).removeprefix("//")
+    run = max(re.split(r"[*?/:]", pattern), key=len)
+    dot = run.find(".")
+    return run[dot:] if 0 <= dot <= len(run) // 2 else run
+
+
+def _references_to(chars: set[str]) -> re.Pattern[bytes]:
+    """Character references, in a lower-cased buffer, that could spell one of ``chars``."""
+    chars = chars | {c.upper() for c in chars}
+    codes = sorted(ord(c) for c in chars)
+    names = sorted({k.rstrip(";").lower() for k, v in html5.items() if chars & set(v)})
+    hexes = "|".join(f"{c:x}" for c in codes)
+    decimals = "|".join(map(str, codes))
+    named = "".join("|" + re.escape(k) for k in names)
+    return re.compile(
+        f"&(?:#(?:x0*(?:{hexes})(?![0-9a-f])|0*(?:{decimals})(?![0-9])){named})".encode()
+    )
+
+
+def _percent_escapes(chars: set[str]) -> re.Pattern[bytes]:
+    """Percent escapes, in a lower-cased buffer, that could spell one of ``chars``."""
+    codes = sorted({ord(c) for c in chars | {c.upper() for c in chars} if ord(c) < 0x80})
+    return re.compile(b"%(?:" + "|".join(f"{c:02x}" for c in codes).encode() + b")")
+
+
+def _cut(buf: bytes, pos: int) -> int | None:
+    """Where to hold back an unfinished tag at the end, text resuming at ``pos``.
+
+    None when only exact tokenising can tell: the last ``>`` might be inside a quoted
+    value, or a tag is too long to hold and must be made text.
+    """
+    n = len(buf)
+    g = buf.rfind(b">", pos)
+    if g >= 0 and _maybe_quoted(buf, pos, g):
+        return None
+    m = _HOLD_START.search(buf, g + 1 if g >= 0 else pos)
+    if m and n - m.start() >= MAX_TAG_BYTES:
+        return None
+    return m.start() if m else n
+
+
+def _maybe_quoted(buf: bytes, lo: int, g: int) -> bool:
+    """Whether the ``>`` at ``g`` might sit inside a quoted attribute value.
+
+    Such a value opens with the last quote of its kind before ``g``, right after ``=`` and
+    optional whitespace; if neither quote kind looks like that, ``>`` ends any tag.
+    """
+    for quote in b'"', b"'":
+        i = buf.rfind(quote, lo, g) - 1
+        while i >= lo and buf[i] in _SPACE:
+            i -= 1
+        if i >= lo and buf[i] == 0x3D:
+            return True
+    return False
