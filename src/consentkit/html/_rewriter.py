@@ -221,7 +221,7 @@ class _Plan:
 
     def hidden(self, low: bytes) -> bool:
         """Whether removing tabs and newlines, as the URL parser does, reveals a probe."""
-        if not (b"\n" in low or b"\t" in low or b"\r" in low):
+        if not self.hidable or not (b"\n" in low or b"\t" in low or b"\r" in low):
             return False
         squeezed = low.translate(None, _URL_SPACE)
         return any(squeezed.count(p) > low.count(p) for p in self.hidable)
@@ -310,7 +310,12 @@ class VendorDetector:
         patterns = [re.compile(rb"\.(?:" + b"|".join(hosts) + rb")")] if hosts else []
         chars = set("".join(kept))
         patterns += [_references_to(chars), _percent_escapes(chars), HOST_HIDING_UTF8]
-        hidable = tuple(r.encode() for r in kept)
+        # Only what a URL parser reads can be cut by a tab or newline: not markers in code,
+        # nor attribute names.
+        code = {m.decode().translate(_ASCII_LOWER) for _, ms in markers for m in ms}
+        hidable = tuple(
+            r.encode() for r in kept if r not in code and r not in ("srcdoc", VENDOR_ATTR.decode())
+        )
         return _Plan(denied, probing, tuple(literals), tuple(patterns), hidable, markers)
 
 
