@@ -70,6 +70,13 @@ def csp_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def corpus_url() -> Iterator[str]:
+    """The enforcement corpus (tests/browser/corpus_app.py) under gunicorn."""
+    with gunicorn(HERE, "corpus_app:app") as url:
+        yield url
+
+
 @pytest.fixture
 def network() -> Network:
     """What the test's pages asked for outside the machine."""

@@ -89,7 +89,8 @@ class Network:
     def handle(self, route: Route) -> None:
         url = route.request.url
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        # "host." is the same host to DNS: Chromium sends the dot as written.
+        host = (parts.hostname or "").lower().removesuffix(".")
         if parts.scheme in ("data", "blob", "about") or host in LOOPBACK or host == "::1":
             route.continue_()
         elif is_google(host):
@@ -113,8 +114,10 @@ def gunicorn(chdir: Path, app: str) -> Iterator[str]:
     port = free_port()
     argv = [sys.executable, "-m", "gunicorn", "--chdir", str(chdir), "--workers", "2"]
     argv += ["--bind", f"127.0.0.1:{port}", app]
-    # ROOT on the path: the CSP app imports tests.helpers.
-    env = {"CONSENTKIT_SECRET_KEY": SECRET, "PYTHONPATH": str(ROOT)}
+    # ROOT on the path: the CSP app imports tests.helpers. A PYTHONPATH already set
+    # comes first, so the servers can run another checkout's consentkit.
+    path = [p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p]
+    env = {"CONSENTKIT_SECRET_KEY": SECRET, "PYTHONPATH": os.pathsep.join(path)}
     with running(argv, port, env) as url:
         yield url
 

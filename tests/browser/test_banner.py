@@ -599,12 +599,16 @@ def test_media_load_once_accepted(open_page: OpenPage, csp_url: str, network: Ne
 
 
 def test_assets_are_small_and_plain() -> None:
-    """The banner's JS and CSS weigh under 20 KB together; no script uses eval or HTML strings."""
+    """The banner's JS and CSS weigh under 24 KB together; no script uses eval or HTML strings.
+
+    24 KB since banner.js restores every element of the enforcement table (SVG scripts,
+    srcdoc, handlers, xlink:href...) after consent; it was 20 KB before.
+    """
     sizes = {p.name: p.stat().st_size for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
     assert set(sizes) == {"banner.js", "banner.css", "consent-mode.js", "tcfapi.js"}
     # tcfapi.js loads only on pages of sites that issue TC strings: it has its own budget.
     banner = sizes["banner.js"] + sizes["banner.css"] + sizes["consent-mode.js"]
-    assert banner < 20 * 1024, sizes
+    assert banner < 24 * 1024, sizes
     assert sizes["tcfapi.js"] < 10 * 1024, sizes
     code = "".join((STATIC / name).read_text("utf-8") for name in sizes if name.endswith(".js"))
     for forbidden in ("eval(", "new Function", "innerHTML", "outerHTML", "insertAdjacentHTML"):

@@ -444,7 +444,7 @@ class HtmlRewriter:
         denied = tuple(v for v in listed if not self._is_allowed(v))
         if denied:
             if not live and not script:
-                return None, denied
+                return None, ()  # nothing in it loads: marked already, say
             return neutralise(tag, name, attrs, first, live, listed, script), denied
         if mark is None:
             return None, ()

@@ -9,7 +9,9 @@ let cfg = {};
 try {
   cfg = JSON.parse(d.getElementById(P + 'config').textContent) || {};
 } catch (e) { /* no config: defaults, banner closed */ }
-const endpoint = cfg.endpoint || '/_consentkit/consent';
+// URLs the banner fetches or links to are on the page's origin, whatever <base> says.
+const own = u => { try { return new URL(u, location.origin).href; } catch (e) { return u; } };
+const endpoint = own(cfg.endpoint || '/_consentkit/consent');
 // Vendors whose tags are live or have run in this page: denying one later needs a reload.
 const ran = new Set(cfg.allowed || []);
 const sw = { p: new Map(), v: new Map() }; // purpose / vendor id -> its switch
@@ -31,7 +33,7 @@ const h = (tag, props, ...kids) => {
 };
 const btn = (text, on, c = 'btn') => h('button', { type: 'button', c, on }, text);
 // Web or site-relative links only: `javascript:` never belongs in a catalogue.
-const safe = u => (/^(https?:\/\/|\/)/i.test(u || '') ? u : null);
+const safe = u => (/^(https?:\/\/|\/)/i.test(u || '') ? own(u) : null);
 
 const api = async (method, body) => {
   const url = method === 'GET' && cfg.lang
@@ -138,7 +140,8 @@ const build = () => {
   views.notice, views.purposes, views.partners);
   root = h('div', { c: 'root', lang: cat.language, hidden: true }, dialog);
   root.addEventListener('keydown', onKey);
-  d.body.append(root);
+  // Nothing in a <frameset> (a frameset page's body) renders: the dialog goes beside it.
+  (d.body && d.body.localName !== 'frameset' ? d.body : d.documentElement).append(root);
 };
 
 const on = m => [...m].filter(([, i]) => i.checked && !i.disabled).map(([id]) => id);
@@ -276,48 +279,70 @@ const apply = async c => {
   if (reload) location.reload();
 };
 
-// Bring back the neutralised tags of allowed vendors, in document order.
-const activate = async ok => {
-  for (const el of d.querySelectorAll('[' + D + 'vendor]')) {
-    const v = el.getAttribute(D + 'vendor');
-    if (!ok.has(v) || !el.isConnected) continue;
-    if (el.tagName !== 'SCRIPT') {
-      for (const a of ['srcset', 'imagesrcset', 'src', 'poster', 'data', 'href']) {
-        const x = el.getAttribute(D + a);
-        if (x == null) continue;
-        el.setAttribute(a, x);
-        el.removeAttribute(D + a);
-        ran.add(v);
-      }
-      // A video or audio doesn't look at its <source>s again by itself.
-      const m = el.tagName === 'SOURCE' && el.parentElement;
-      if (m instanceof HTMLMediaElement) m.load();
+// Bring back the tags of allowed vendors in document order (docs/banner.md): event
+// handlers first, then srcdoc, then URLs, so a handler is set before the load it awaits.
+const SVG = 'http://www.w3.org/2000/svg';
+const URLS = ['srcdoc', 'srcset', 'imagesrcset', 'src', 'poster', 'data', 'href', 'xlink-href',
+  'background', 'ping'].map(n => D + n);
+const moved = el => [...el.getAttributeNames().filter(n => /^data-consentkit-on[a-z]+$/.test(n)),
+  ...URLS.filter(n => el.hasAttribute(n))];
+// Moves `n` back to its own name (xlink-href is xlink:href) on `to`.
+const restore = (el, n, to = el) => {
+  const a = n.slice(D.length), v = el.getAttribute(n);
+  el.removeAttribute(n);
+  if (a === 'xlink-href') to.setAttributeNS('http://www.w3.org/1999/xlink', 'xlink:href', v);
+  else to.setAttribute(a, v);
+};
+
+const activate = async (ok, doc = d) => {
+  for (const el of doc.querySelectorAll('[' + D + 'vendor]')) {
+    // Space-separated vendors: back only when every one is allowed.
+    const vs = el.getAttribute(D + 'vendor').split(/\s+/).filter(Boolean);
+    if (!vs.length || !vs.every(v => ok.has(v)) || !el.isConnected) continue;
+    const names = moved(el);
+    if (el.localName === 'script') {
+      await rerun(el, vs, names, el.namespaceURI === SVG);
       continue;
     }
-    const src = el.getAttribute(D + 'src'), type = el.getAttribute(D + 'type');
-    if (src == null && (el.getAttribute('type') || '').toLowerCase() !== 'text/plain') continue;
-    // A browser never runs a script whose type changed after insertion: make a new one.
-    const s = d.createElement('script');
-    for (const a of el.attributes) {
-      if (!['type', 'nonce', D + 'src', D + 'type'].includes(a.name)) s.setAttribute(a.name, a.value);
-    }
-    if (type) s.type = type;
-    if (el.nonce) s.nonce = el.nonce; // the attribute reads empty once parsed
-    ran.add(v);
-    if (src == null) s.text = el.text; // inline: runs on insertion
-    else s.src = src;
-    if (src == null || el.hasAttribute('async') || (type && !/script|module/i.test(type))) {
-      el.replaceWith(s);
-      continue;
-    }
-    // A blocking script: what follows (inline code using it) waits, as when parsing.
-    s.async = false;
-    await new Promise(done => {
-      s.addEventListener('load', done);
-      s.addEventListener('error', done);
-      el.replaceWith(s);
-    });
+    if (!names.length) continue;
+    vs.forEach(v => ran.add(v));
+    for (const n of names) restore(el, n);
+    // Media don't look at their <source>s again by themselves; the rest loads when set.
+    const m = el.localName === 'source' && el.parentElement;
+    if (m && m.load) m.load();
   }
+  // srcdoc documents are this origin's (null when sandboxed): their marked tags too.
+  for (const f of doc.querySelectorAll('iframe[srcdoc]')) {
+    const inner = f.contentDocument;
+    if (inner && inner !== doc) await activate(ok, inner);
+  }
+};
+
+// A browser never runs a script whose type changed after insertion: make a new HTML or
+// SVG one, with the same attributes and nonce and the moved ones back.
+const rerun = async (el, vs, names, svg) => {
+  const url = names.find(n => /-(src|href)$/.test(n)), type = el.getAttribute(D + 'type');
+  if (!url && (el.getAttribute('type') || '').toLowerCase() !== 'text/plain') return;
+  const doc = el.ownerDocument;
+  const s = svg ? doc.createElementNS(SVG, 'script') : doc.createElement('script');
+  for (const a of el.attributes) {
+    if (/^(type|nonce|data-consentkit-type)$/.test(a.name) || names.includes(a.name)) continue;
+    s.setAttributeNS(a.namespaceURI, a.name, a.value);
+  }
+  if (type) s.setAttribute('type', type);
+  if (el.nonce) s.nonce = el.nonce; // the attribute reads empty once parsed
+  vs.forEach(v => ran.add(v));
+  const wait = url && !el.hasAttribute('async') && (!type || /script|module/i.test(type));
+  if (wait && !svg) s.async = false;
+  for (const n of names) restore(el, n, s);
+  if (!url) s.textContent = el.textContent; // inline: runs on insertion
+  // A blocking script: what follows (inline code using it) waits, as when parsing.
+  if (wait) await new Promise(done => {
+    s.addEventListener('load', done);
+    s.addEventListener('error', done);
+    el.replaceWith(s);
+  });
+  else el.replaceWith(s);
 };
 
 d.addEventListener('click', e => {
