@@ -32,7 +32,8 @@ import consentkit.html
 import consentkit.html._memo
 import consentkit.html._rewriter
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
-from consentkit.html._rewriter import _OPENERS
+from consentkit.html._idna import HOST_HIDING_UTF8
+from consentkit.html._rewriter import _ASCII, _OPENERS
 
 CHUNK = 8 * 1024
 SAMPLES = 21
@@ -252,6 +253,8 @@ def throughput(detector: VendorDetector) -> None:
                         pattern.search(low)
                     for literal in plan.literals:
                         low.find(literal)
+                    if not low.isascii():
+                        HOST_HIDING_UTF8.search(low.translate(None, _ASCII))
                     plan.hidden(low)
 
         # The page memo would answer the first chunk, the same on every run: it is off

@@ -11,6 +11,7 @@ one, so the rewriter treats each as a probe. The table is every code point for w
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = ["HOST_HIDING", "HOST_HIDING_UTF8"]
 
@@ -161,23 +162,36 @@ HOST_HIDING: tuple[tuple[int, int], ...] = (
 
 
 def _utf8_regex(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[bytes]:
-    """One regex over UTF-8 bytes: code points grouped by all but their last byte."""
-    groups: dict[bytes, list[int]] = {}
+    """One regex over UTF-8 bytes, as a trie: at each byte one class or one branch per
+    byte, so a French accent or apostrophe is turned down after a byte or two."""
+    trie: dict[int, Any] = {}
     for first, last in ranges:
         for code in range(first, last + 1):
-            encoded = chr(code).encode("utf-8")
-            groups.setdefault(encoded[:-1], []).append(encoded[-1])
-    alternatives = []
-    for prefix, ends in sorted(groups.items()):
-        ends.sort()
-        spans, start = [], ends[0]
-        for a, b in zip(ends, [*ends[1:], -1], strict=True):
-            if b != a + 1:
-                spans.append(b"\\x%02x-\\x%02x" % (start, a) if start != a else b"\\x%02x" % a)
-                start = b
-        escaped = b"".join(b"\\x%02x" % c for c in prefix)
-        alternatives.append(escaped + b"[" + b"".join(spans) + b"]")
-    return re.compile(b"|".join(alternatives))
+            node = trie
+            for byte in chr(code).encode("utf-8"):
+                node = node.setdefault(byte, {})
+    return re.compile(_node(trie))
+
+
+def _node(node: dict[int, Any]) -> bytes:
+    leaves = sorted(b for b, child in node.items() if not child)
+    branches = [
+        re.escape(bytes([b])) + b"(?:" + _node(child) + b")"
+        for b, child in sorted(node.items())
+        if child
+    ]
+    if leaves:
+        branches.append(b"[" + b"".join(_spans(leaves)) + b"]")
+    return b"|".join(branches)
+
+
+def _spans(values: list[int]) -> list[bytes]:
+    spans, start = [], values[0]
+    for a, b in zip(values, [*values[1:], -1], strict=True):
+        if b != a + 1:
+            spans.append(b"\\x%02x-\\x%02x" % (start, a) if start != a else b"\\x%02x" % a)
+            start = b
+    return spans
 
 
 #: Any of them, in UTF-8.

@@ -133,12 +133,16 @@ _OPENERS = re.compile(
 # Every start tag is an event when no probe can be trusted.
 _ALL_TAGS = re.compile(rb"<(?:!--|[a-z])")
 _URL_SPACE = b"\t\n\r"
+_ASCII = bytes(range(128))
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SRCSET_SPLIT = re.compile(r"[\t\n\f\r ,]+")
 _C0_SPACE = "".join(map(chr, range(0x21)))
 _URL_TABS = str.maketrans("", "", "\t\n\r")
 _MIN_PROBE = 3
 _EXTRA_PROBES = ("data-consentkit-vendor", "srcdoc", "data:", "javascript:")
+_NAMES = frozenset(["data-consentkit-vendor", "srcdoc"])  # attribute names, not in URLs
+# An event handler attribute: code that may call a denied vendor's markers.
+_EVENT_HANDLER = re.compile(rb"on[a-z]+[\t\n\f\r ]*=")
 # How many consent decisions a detector remembers, and how many decisions on tags (of at
 # most _CACHED_TAG bytes) a rewriter does.
 _PLAN_CACHE = 256
@@ -199,12 +203,20 @@ class _Plan:
     probing: bool
     literals: tuple[bytes, ...]  # probes found with bytes.find
     patterns: tuple[re.Pattern[bytes], ...]  # probes found with a regex
-    hidable: tuple[bytes, ...]  # literals a tab or newline could split
+    hosts: re.Pattern[bytes] | None  # the host probes, all starting with "."
+    hidable: tuple[bytes, ...]  # other literals a tab or newline could split
     markers: tuple[tuple[str, tuple[bytes, ...]], ...]  # the denied vendors' inline markers
 
     def hits(self, low: bytes) -> list[int]:
         """Where probes start in a lower-cased buffer, in order."""
         hits = []
+        # Characters hiding a host are rare: looked for among the non-ASCII bytes alone
+        # first (a multi-byte character stays whole when the ASCII around it goes).
+        if not low.isascii() and HOST_HIDING_UTF8.search(low.translate(None, _ASCII)):
+            m = HOST_HIDING_UTF8.search(low)
+            while m:
+                hits.append(m.start())
+                m = HOST_HIDING_UTF8.search(low, m.end())
         for pattern in self.patterns:
             m = pattern.search(low)
             while m:
@@ -221,10 +233,13 @@ class _Plan:
 
     def hidden(self, low: bytes) -> bool:
         """Whether removing tabs and newlines, as the URL parser does, reveals a probe."""
-        if not self.hidable or not (b"\n" in low or b"\t" in low or b"\r" in low):
+        hosts = self.hosts
+        if hosts is None or not (b"\n" in low or b"\t" in low or b"\r" in low):
             return False
         squeezed = low.translate(None, _URL_SPACE)
-        return any(squeezed.count(p) > low.count(p) for p in self.hidable)
+        if len(hosts.findall(squeezed)) > len(hosts.findall(low)):
+            return True
+        return any(squeezed.find(p) >= 0 and squeezed.count(p) > low.count(p) for p in self.hidable)
 
 
 class VendorDetector:
@@ -296,27 +311,25 @@ class VendorDetector:
     def _make_plan(self, denied: frozenset[str]) -> _Plan:
         markers = tuple((v, ms) for v, ms in self._markers if v in denied)
         if not denied:
-            return _Plan(denied, True, (VENDOR_ATTR,), (), (), markers)
+            return _Plan(denied, True, (VENDOR_ATTR,), (), None, (), markers)
         runs = {r for v in denied for r in self._probes.get(v, ())}
-        runs |= {m.decode().translate(_ASCII_LOWER) for _, ms in markers for m in ms}
-        runs = set(sorted(runs, key=lambda r: (len(r), r)))
         probing = all(len(r) >= _MIN_PROBE and r.isascii() for r in runs)
-        runs |= set(_EXTRA_PROBES)
-        ordered = sorted(runs, key=lambda r: (len(r), r))
+        ordered = sorted(runs | set(_EXTRA_PROBES), key=lambda r: (len(r), r))
         # A run that contains a shorter one adds nothing: the shorter one finds it too.
         kept = [r for i, r in enumerate(ordered) if not any(k in r for k in ordered[:i])]
         literals = [r.encode() for r in kept if not r.startswith(".")]
         hosts = [re.escape(r[1:].encode()) for r in kept if r.startswith(".")]
-        patterns = [re.compile(rb"\.(?:" + b"|".join(hosts) + rb")")] if hosts else []
+        host_re = re.compile(rb"\.(?:" + b"|".join(hosts) + rb")") if hosts else None
         chars = set("".join(kept))
-        patterns += [_references_to(chars), _percent_escapes(chars), HOST_HIDING_UTF8]
-        # Only what a URL parser reads can be cut by a tab or newline: not markers in code,
-        # nor attribute names.
-        code = {m.decode().translate(_ASCII_LOWER) for _, ms in markers for m in ms}
-        hidable = tuple(
-            r.encode() for r in kept if r not in code and r not in ("srcdoc", VENDOR_ATTR.decode())
+        patterns = [] if host_re is None else [host_re]
+        patterns += [_references_to(chars), _percent_escapes(chars)]
+        if markers:  # in code, they matter in event handlers only (and javascript: URLs)
+            patterns.append(_EVENT_HANDLER)
+        # Only what a URL parser reads can be cut by a tab or newline: not attribute names.
+        hidable = [r.encode() for r in kept if not r.startswith(".") and r not in _NAMES]
+        return _Plan(
+            denied, probing, tuple(literals), tuple(patterns), host_re, tuple(hidable), markers
         )
-        return _Plan(denied, probing, tuple(literals), tuple(patterns), hidable, markers)
 
 
 class HtmlRewriter:
