@@ -38,6 +38,8 @@ from consentkit.consent import Action, Consent
 from consentkit.cookies import parse_set_cookie
 from consentkit.gate import Gate
 from consentkit.html import VendorDetector, VendorSignature
+from consentkit.html._inventory import HTML as INVENTORY
+from consentkit.html._inventory import URL, URLS
 from consentkit.rewrite import _is_deletion
 
 __all__ = [
@@ -52,18 +54,14 @@ __all__ = [
 ]
 
 _SCRIPT_JS = ("", "module", "text/javascript", "application/javascript")
-# What loads something, in the tags the middleware rewrites (as html._MOVED says).
-_LOADING = {
-    "script": ("src",),
-    "iframe": ("src",),
-    "img": ("src", "srcset"),
-    "link": ("href", "imagesrcset"),
-    "video": ("src", "poster"),
-    "audio": ("src",),
-    "source": ("src", "srcset"),
-    "embed": ("src",),
-    "object": ("data",),
+# What loads something: the middleware's own table (consentkit/html/_inventory.py), with
+# the SVG elements that load from href (HTMLParser knows no namespaces).
+_LOADING: dict[str, tuple[str, ...]] = {
+    tag.decode(): tuple(a.decode() for a, kind in attrs.items() if kind in (URL, URLS))
+    for tag, attrs in INVENTORY.items()
 }
+for _svg in ("script", "image", "feimage", "use"):
+    _LOADING[_svg] = (*_LOADING.get(_svg, ()), "href", "xlink:href")
 
 
 # --- Consent cookies ------------------------------------------------------------------

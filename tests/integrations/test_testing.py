@@ -81,6 +81,30 @@ class TestAssertions:
         ]
         assert_no_tracking(rewritten, config.catalogue)
 
+    def test_every_loading_element_of_the_inventory(self, config: ConsentConfig) -> None:
+        """The elements the middleware's table names are leaks too: <image>, <input src>,
+        background=, SVG href; the middleware's output of the page has none."""
+        ga = "https://www.google-analytics.com/c"
+        page = (
+            f'<html><head></head><body background="{ga}"><image src="{ga}">'
+            f'<input type="image" src="{ga}"><svg><image href="{ga}"/></svg>'
+        ).encode()
+        headers = [("Content-Type", "text/html")]
+
+        def site(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            start_response("200 OK", headers)
+            return [page]
+
+        rewritten = call_wsgi(WSGIConsentMiddleware(site, config), "/")
+
+        assert [leak.split(" of ")[0] for leak in tracking_leaks((200, headers, page), config)] == [
+            f'line 1: <body background="{ga}">',
+            f'line 1: <image src="{ga}">',
+            f'line 1: <input src="{ga}">',
+            f'line 1: <image href="{ga}">',
+        ]
+        assert_no_tracking(rewritten, config.catalogue)
+
     def test_strict_reports_undeclared_cookies(self, catalogue: Catalogue) -> None:
         """With strict=True, a cookie no rule declares is a leak too."""
         leaks = tracking_leaks((200, LEAKY[1:], b""), catalogue, strict=True)
