@@ -44,15 +44,11 @@ import base64
 import itertools
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from html.entities import html5
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from consentkit.exceptions import ConfigurationError
 from consentkit.html import _memo
-from consentkit.html._idna import HOST_HIDING_UTF8
 from consentkit.html._inventory import (
     CODE,
     DOCUMENT,
@@ -73,7 +69,41 @@ from consentkit.html._markup import (
     unescape_text,
     vendors_of,
 )
-from consentkit.html._urls import UrlPatterns, resolve_base
+from consentkit.html._tokens import (
+    _ALL_TAGS,
+    _BOGUS,
+    _BOGUS_END,
+    _BREAKOUT,
+    _CDATA,
+    _CDATA_END,
+    _COMMENT,
+    _COMMENT_END,
+    _DATA,
+    _HEAD_ONLY,
+    _HOLD_START,
+    _HTML,
+    _HTML_CONTAINERS,
+    _MARKUP_START,
+    _MATH,
+    _OPENERS,
+    _PLAINTEXT,
+    _RAW,
+    _RAW_END,
+    _RAW_END_SVG_SCRIPT,
+    _SCRIPT,
+    _SCRIPT_TAIL,
+    _SVG,
+    _TOKEN,
+    _VOID,
+    _font_breaks_out,
+    _html_rules,
+    _is_point,
+    _maybe_quoted,
+    _Open,
+    _script_end,
+)
+from consentkit.html._urls import resolve_base
+from consentkit.html._vendors import _ASCII_LOWER, VendorDetector, VendorSignature
 
 __all__ = [
     "MAX_SCRIPT_LOOKAHEAD",
@@ -90,246 +120,14 @@ MAX_TAG_BYTES = 256 * 1024
 #: How much of an inline script's body is held back to look for vendor markers.
 MAX_SCRIPT_LOOKAHEAD = 256 * 1024
 
-_SPACE = frozenset(b"\t\n\f\r ")
-_ATTR = (
-    rb"([^\t\n\f\r />][^\t\n\f\r /=>]*+)(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
-    rb"(\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=))"
-)
-# One token at a "<": comment opener, start or end tag, or bogus comment. Possessive
-# quantifiers keep it deterministic, so a failed match always means "not finished yet".
-_TOKEN = re.compile(
-    rb"<(?:(!--)|/?([A-Za-z][^\t\n\f\r />]*+)(?:[\t\n\f\r /]++|"
-    + _ATTR
-    + rb")*+>|(?:!|\?|/(?![A-Za-z]))[^>]*+>)"
-)
-_MARKUP_START = re.compile(rb"<[A-Za-z/!?]")
-_HOLD_START = re.compile(rb"<(?:[A-Za-z/!?]|\Z)")
-_COMMENT_END = re.compile(rb"--!?>")
-_CDATA_END = re.compile(rb"]]>")
-_BOGUS_END = re.compile(rb">")
-_RAW_NAMES = (
-    b"style",
-    b"title",
-    b"textarea",
-    b"xmp",
-    b"iframe",
-    b"noembed",
-    b"noframes",
-    b"noscript",
-)
-_RAW_END = {n: re.compile(rb"</" + n + rb"[\t\n\f\r />]") for n in _RAW_NAMES}
-# The script states: data, escaped (after "<!--"), double escaped (after "<script" there).
-_SCRIPT_EVENTS = (
-    re.compile(rb"<!--|</script[\t\n\f\r />]"),
-    re.compile(rb"-->|<(/?)script[\t\n\f\r />]"),
-    re.compile(rb"-->|</script[\t\n\f\r />]"),
-)
-_SCRIPT_TAIL = 9  # len("</script>"): what may be an event cut by the chunk's end
-# Factored by first letter: these searches visit every "<" of the page.
-_OPENERS = re.compile(
-    rb"<(?:!--|(?:s(?:cript|tyle|vg)|t(?:itle|extarea)|xmp|iframe|no(?:embed|frames|script)"
-    rb"|plaintext|math)[\t\n\f\r />])"
-)
-# Every start tag is an event when no probe can be trusted.
-_ALL_TAGS = re.compile(rb"<(?:!--|[a-z])")
-_URL_SPACE = b"\t\n\r"
-_ASCII = bytes(range(128))
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SRCSET_SPLIT = re.compile(r"[\t\n\f\r ,]+")
 _C0_SPACE = "".join(map(chr, range(0x21)))
 _URL_TABS = str.maketrans("", "", "\t\n\r")
-_MIN_PROBE = 3
-_EXTRA_PROBES = ("data-consentkit-vendor", "srcdoc", "data:", "javascript:")
-_NAMES = frozenset(["data-consentkit-vendor", "srcdoc"])  # attribute names, not in URLs
-# An event handler attribute: code that may call a denied vendor's markers.
-_EVENT_HANDLER = re.compile(rb"on[a-z]+[\t\n\f\r ]*=")
-# How many consent decisions a detector remembers, and how many decisions on tags (of at
-# most _CACHED_TAG bytes) a rewriter does.
-_PLAN_CACHE = 256
+# How many decisions on tags (of at most _CACHED_TAG bytes) a rewriter remembers.
 _TAG_CACHE = 256
 _CACHED_TAG = 1024
 _MAX_NESTING = 4  # srcdoc and data: documents inside each other
 _serials = itertools.count()
-
-_DATA, _COMMENT, _RAW, _PLAINTEXT, _SCRIPT, _CDATA, _BOGUS = range(7)
-_HTML, _SVG, _MATH = range(3)
-
-_VOID = frozenset(
-    b"area base br col embed hr img image input keygen link meta param source track wbr".split()
-)
-_BREAKOUT = frozenset(
-    b"b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
-    b"img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u "
-    b"ul var".split()
-)
-_SVG_HTML_POINTS = frozenset([b"foreignobject", b"desc", b"title"])
-_MATH_TEXT_POINTS = frozenset([b"mi", b"mo", b"mn", b"ms", b"mtext"])
-# HTML elements an end tag in foreign content may close, taking the foreign content with
-# it; any other unknown end tag there is ignored, as the parser does when none is open.
-_HTML_CONTAINERS = frozenset(
-    b"a abbr address article aside b bdi bdo blockquote body button caption center cite code "
-    b"dd del details dfn dialog div dl dt em fieldset figcaption figure footer form h1 h2 h3 "
-    b"h4 h5 h6 header hgroup html i ins kbd label legend li main mark menu nav object ol "
-    b"output p picture pre q rp rt ruby s samp search section small span strong sub summary "
-    b"sup table tbody td template tfoot th thead tr u ul var video audio".split()
-)
-_HEAD_ONLY = frozenset([b"head", b"body", b"meta", b"title", b"base", b"link"])
-
-# One open element of foreign content (or HTML inside it): namespace, name, and whether
-# it is an integration point (HTML content inside).
-_Open = tuple[int, bytes, bool]
-
-
-@dataclass(frozen=True, slots=True)
-class VendorSignature:
-    """How one vendor shows up in a page.
-
-    ``url_patterns`` are matched against URLs parsed as a browser parses them, host and
-    path apart (see :mod:`consentkit.html._urls`). ``inline_markers`` are case-sensitive
-    substrings of inline code: script bodies, event handlers, ``javascript:`` URLs.
-    """
-
-    vendor: str
-    url_patterns: tuple[str, ...]
-    inline_markers: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """What streams look for in each buffer under one consent decision."""
-
-    denied: frozenset[str]
-    #: False when some denied pattern has no usable probe: every start tag is parsed.
-    probing: bool
-    literals: tuple[bytes, ...]  # probes found with bytes.find
-    patterns: tuple[re.Pattern[bytes], ...]  # probes found with a regex
-    hosts: re.Pattern[bytes] | None  # the host probes, all starting with "."
-    hidable: tuple[bytes, ...]  # other literals a tab or newline could split
-    markers: tuple[tuple[str, tuple[bytes, ...]], ...]  # the denied vendors' inline markers
-
-    def hits(self, low: bytes) -> list[int]:
-        """Where probes start in a lower-cased buffer, in order."""
-        hits = []
-        # Characters hiding a host are rare: looked for among the non-ASCII bytes alone
-        # first (a multi-byte character stays whole when the ASCII around it goes).
-        if not low.isascii() and HOST_HIDING_UTF8.search(low.translate(None, _ASCII)):
-            m = HOST_HIDING_UTF8.search(low)
-            while m:
-                hits.append(m.start())
-                m = HOST_HIDING_UTF8.search(low, m.end())
-        for pattern in self.patterns:
-            m = pattern.search(low)
-            while m:
-                hits.append(m.start())
-                m = pattern.search(low, m.end())
-        for probe in self.literals:
-            i = low.find(probe)
-            while i >= 0:
-                hits.append(i)
-                i = low.find(probe, i + 1)
-        if len(hits) > 1:
-            hits.sort()
-        return hits
-
-    def hidden(self, low: bytes) -> bool:
-        """Whether removing tabs and newlines, as the URL parser does, reveals a probe."""
-        hosts = self.hosts
-        if hosts is None or not (b"\n" in low or b"\t" in low or b"\r" in low):
-            return False
-        squeezed = low.translate(None, _URL_SPACE)
-        if len(hosts.findall(squeezed)) > len(hosts.findall(low)):
-            return True
-        return any(squeezed.find(p) >= 0 and squeezed.count(p) > low.count(p) for p in self.hidable)
-
-
-class VendorDetector:
-    """Recognises vendors by URL and inline code; built once, shared by all requests.
-
-    Everything is compiled here, so per-request work is only matching.
-    """
-
-    __slots__ = ("_code", "_markers", "_memo", "_plans", "_probes", "_urls", "_vendors")
-
-    def __init__(self, signatures: Iterable[VendorSignature]) -> None:
-        sigs = tuple(signatures)
-        probes: dict[str, list[str]] = {}
-        for sig in sigs:
-            if "" in sig.url_patterns or "" in sig.inline_markers:
-                raise ConfigurationError(f"vendor {sig.vendor!r}: empty URL pattern or marker")
-            probes.setdefault(sig.vendor, []).extend(map(_probe, sig.url_patterns))
-        self._urls = UrlPatterns((s.vendor, s.url_patterns) for s in sigs if s.url_patterns)
-        self._markers = tuple(
-            (s.vendor, tuple(m.encode("utf-8", "surrogatepass") for m in s.inline_markers))
-            for s in sigs
-            if s.inline_markers
-        )
-        # What attributes inline code to a vendor: its markers, or its hosts' names.
-        self._code = tuple(
-            (s.vendor, s.inline_markers, tuple(r for r in map(_probe, s.url_patterns) if r))
-            for s in sigs
-        )
-        self._vendors = tuple(probes)
-        self._probes = probes
-        self._plans: dict[frozenset[str], _Plan] = {}
-        self._memo = _memo.PageMemo()
-
-    def vendor_for_url(self, url: str, base: str | None = None) -> str | None:
-        """Return the first vendor whose pattern matches ``url``; relative URLs match
-        only against a ``base``."""
-        return next(iter(self.vendors_for_url(url, base)), None)
-
-    def vendors_for_url(self, url: str, base: str | None = None) -> tuple[str, ...]:
-        """Every vendor whose pattern matches ``url`` as a browser resolves it."""
-        return self._urls.vendors(url, base)
-
-    def vendor_for_inline(self, script_text: str) -> str | None:
-        """Return the first vendor with a marker in ``script_text``."""
-        return next(
-            (v for v, ms, _ in self._code if any(m in script_text for m in ms)),
-            None,
-        )
-
-    def vendors_for_code(self, code: str) -> list[str]:
-        """Every vendor that ``code`` (a script, an event handler) may load or call: by
-        its markers, or by its hosts' names anywhere in it."""
-        low = code.translate(_ASCII_LOWER)
-        return [
-            v
-            for v, markers, hosts in self._code
-            if any(m in code for m in markers) or any(h in low for h in hosts)
-        ]
-
-    def _plan(self, denied: frozenset[str]) -> _Plan:
-        """The plan for rewriters denying ``denied``; there are few such sets."""
-        plan = self._plans.get(denied)
-        if plan is None:
-            if len(self._plans) >= _PLAN_CACHE:
-                self._plans.clear()
-            plan = self._plans[denied] = self._make_plan(denied)
-        return plan
-
-    def _make_plan(self, denied: frozenset[str]) -> _Plan:
-        markers = tuple((v, ms) for v, ms in self._markers if v in denied)
-        if not denied:
-            return _Plan(denied, True, (VENDOR_ATTR,), (), None, (), markers)
-        runs = {r for v in denied for r in self._probes.get(v, ())}
-        probing = all(len(r) >= _MIN_PROBE and r.isascii() for r in runs)
-        ordered = sorted(runs | set(_EXTRA_PROBES), key=lambda r: (len(r), r))
-        # A run that contains a shorter one adds nothing: the shorter one finds it too.
-        kept = [r for i, r in enumerate(ordered) if not any(k in r for k in ordered[:i])]
-        literals = [r.encode() for r in kept if not r.startswith(".")]
-        hosts = [re.escape(r[1:].encode()) for r in kept if r.startswith(".")]
-        host_re = re.compile(rb"\.(?:" + b"|".join(hosts) + rb")") if hosts else None
-        chars = set("".join(kept))
-        patterns = [] if host_re is None else [host_re]
-        patterns += [_references_to(chars), _percent_escapes(chars)]
-        if markers:  # in code, they matter in event handlers only (and javascript: URLs)
-            patterns.append(_EVENT_HANDLER)
-        # Only what a URL parser reads can be cut by a tab or newline: not attribute names.
-        hidable = [r.encode() for r in kept if not r.startswith(".") and r not in _NAMES]
-        return _Plan(
-            denied, probing, tuple(literals), tuple(patterns), host_re, tuple(hidable), markers
-        )
 
 
 class HtmlRewriter:
@@ -1035,103 +833,11 @@ class HtmlStream:
         return tuple(found)
 
 
-_RAW_END_SVG_SCRIPT = re.compile(rb"</script[\t\n\f\r />]")
-
-
-def _script_end(low: bytes, pos: int, esc: int) -> tuple[int, int, int]:
-    """Where a script's text ends (its ``</script``), following the escaped states.
-
-    Returns the end (-1 when not in sight), the state there, and how far the scan is
-    known to be right (an event may be cut by the buffer's end).
-    """
-    while True:
-        m = _SCRIPT_EVENTS[esc].search(low, pos)
-        if m is None:
-            return -1, esc, len(low)
-        token = m.group()
-        if esc == 0:
-            if token == b"<!--":
-                esc, pos = 1, m.start() + 2
-                continue
-            return m.start(), 0, m.start()
-        if token == b"-->":
-            esc, pos = 0, m.end()
-        elif esc == 1 and m.group(1):
-            return m.start(), 0, m.start()
-        else:
-            esc, pos = (2 if esc == 1 else 1), m.end() - 1
-
-
-def _html_rules(top: _Open, name: bytes) -> bool:
-    """Whether a start tag is processed as HTML, the adjusted current node being ``top``."""
-    ns, open_name, point = top
-    if ns == _HTML or point:
-        return True
-    if ns == _MATH:
-        if open_name in _MATH_TEXT_POINTS:
-            return name not in (b"mglyph", b"malignmark")
-        return open_name == b"annotation-xml" and name == b"svg"
-    return False
-
-
-def _is_point(top: _Open | None, name: bytes, tag: bytes) -> bool:
-    """Whether a foreign element takes HTML content inside it."""
-    ns = top[0] if top else _SVG
-    if ns == _SVG:
-        return name in _SVG_HTML_POINTS
-    if name in _MATH_TEXT_POINTS:
-        return False  # start tags only: see _html_rules
-    if name == b"annotation-xml":
-        encoding = parse_attrs(tag, 15)[1].get(b"encoding")
-        value = unescape(encoding[4] or b"").lower() if encoding else ""
-        return value in ("text/html", "application/xhtml+xml")
-    return False
-
-
-def _font_breaks_out(tag: bytes) -> bool:
-    first = parse_attrs(tag, 5)[1]
-    return any(a in first for a in (b"color", b"face", b"size"))
-
-
 def _needs_body(first: dict[bytes, Attr]) -> bool:
     """Only an unmarked inline script that would run is judged by its body."""
     if VENDOR_ATTR in first or b"src" in first or b"href" in first or b"xlink:href" in first:
         return False
     return is_js(first.get(b"type"))
-
-
-def _probe(pattern: str) -> str:
-    """A literal that every URL matching ``pattern`` contains, lower-cased.
-
-    It is the pattern's longest run between wildcards and slashes (which ``\\`` may spell).
-    A host's run is cut to start at its first dot ("www.example.com" gives ".example.com")
-    when that keeps at least half of it: such probes all start alike, so one regex
-    anchored on "." finds them all.
-    """
-    pattern = pattern.strip().replace("\\", "/").translate(_ASCII_LOWER)
-    pattern = re.sub(r"^(?:[a-z][a-z0-9+.\-]*|\*):(?=//)", "", pattern).removeprefix("//")
-    run = max(re.split(r"[*?/:]", pattern), key=len)
-    dot = run.find(".")
-    return run[dot:] if 0 <= dot <= len(run) // 2 else run
-
-
-def _references_to(chars: set[str]) -> re.Pattern[bytes]:
-    """Character references, in a lower-cased buffer, that could spell one of ``chars``."""
-    chars = chars | {c.upper() for c in chars}
-    codes = sorted(ord(c) for c in chars)
-    names = sorted({k.rstrip(";").lower() for k, v in html5.items() if chars & set(v)})
-    hexes = "|".join(f"{c:x}" for c in codes)
-    decimals = "|".join(map(str, codes))
-    named = "".join("|" + re.escape(k) for k in names)
-    return re.compile(
-        f"&(?:#(?:x0*(?:{hexes})(?![0-9a-f])|0*(?:{decimals})(?![0-9])){named})".encode()
-    )
-
-
-def _percent_escapes(chars: set[str]) -> re.Pattern[bytes]:
-    """Percent escapes, in a lower-cased buffer, that could spell one of ``chars``."""
-    codes = sorted({ord(c) for c in chars | {c.upper() for c in chars} if ord(c) < 0x80})
-    return re.compile(b"%(?:" + "|".join(f"{c:02x}" for c in codes).encode() + b")")
 
 
 def _cut(buf: bytes, pos: int) -> int | None:
@@ -1148,18 +854,3 @@ def _cut(buf: bytes, pos: int) -> int | None:
     if m and n - m.start() >= MAX_TAG_BYTES:
         return None
     return m.start() if m else n
-
-
-def _maybe_quoted(buf: bytes, lo: int, g: int) -> bool:
-    """Whether the ``>`` at ``g`` might sit inside a quoted attribute value.
-
-    Such a value opens with the last quote of its kind before ``g``, right after ``=`` and
-    optional whitespace; if neither quote kind looks like that, ``>`` ends any tag.
-    """
-    for quote in b'"', b"'":
-        i = buf.rfind(quote, lo, g) - 1
-        while i >= lo and buf[i] in _SPACE:
-            i -= 1
-        if i >= lo and buf[i] == 0x3D:
-            return True
-    return False
