@@ -16,18 +16,22 @@ from consentkit.consent import Action as Action
 from consentkit.consent import Consent as Consent
 from consentkit.durations import Duration as Duration
 from consentkit.engine import get_consent as get_consent
+from consentkit.exceptions import CheckpointError as CheckpointError
 from consentkit.exceptions import ChoiceError as ChoiceError
 from consentkit.exceptions import ConfigurationError as ConfigurationError
 from consentkit.exceptions import ConsentKitError as ConsentKitError
 from consentkit.exceptions import ExpiredToken as ExpiredToken
 from consentkit.exceptions import InvalidToken as InvalidToken
 from consentkit.exceptions import LedgerError as LedgerError
+from consentkit.exceptions import LedgerSchemaError as LedgerSchemaError
+from consentkit.exceptions import LedgerUnavailable as LedgerUnavailable
 from consentkit.exceptions import StaleConsent as StaleConsent
 from consentkit.exceptions import TCFDecodeError as TCFDecodeError
 from consentkit.exceptions import TCFEncodeError as TCFEncodeError
 from consentkit.exceptions import TCFError as TCFError
 from consentkit.exceptions import TokenError as TokenError
 from consentkit.gate import Gate as Gate
+from consentkit.ledger import Ledger as Ledger
 from consentkit.tokens import TokenSigner as TokenSigner
 from consentkit.wsgi import WSGIConsentMiddleware as WSGIConsentMiddleware
 
@@ -37,6 +41,7 @@ __all__ = [
     "ASGIConsentMiddleware",
     "Action",
     "Catalogue",
+    "CheckpointError",
     "ChoiceError",
     "ConfigurationError",
     "Consent",
@@ -48,7 +53,10 @@ __all__ = [
     "ExpiryPolicy",
     "Gate",
     "InvalidToken",
+    "Ledger",
     "LedgerError",
+    "LedgerSchemaError",
+    "LedgerUnavailable",
     "Purpose",
     "StaleConsent",
     "TCFDecodeError",

@@ -113,6 +113,7 @@ class ASGIConsentMiddleware:
             scheme=scope.get("scheme", "http"),
             host=_host(scope, headers),
             consent=engine.read_consent(headers.get("cookie")),
+            client=(scope.get("client") or (None,))[0],
         )
         response = handle(engine, request)
         await send(

@@ -1,4 +1,5 @@
-"""The ``consentkit`` command: check a catalogue, render its cookie table, handle keys and tokens.
+"""The ``consentkit`` command: check a catalogue, render its cookie table, handle keys and
+tokens, keep the proof-of-consent ledger.
 
 Exit codes: 0 when all is well, 1 when the command found a problem (an invalid
 catalogue, a token that isn't valid), 2 for a usage error.
@@ -111,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     tcf_encode = tcf_commands.add_parser("encode", help="a TC string from a model in JSON")
     tcf_encode.add_argument("model", metavar="MODEL.json")
     tcf_encode.set_defaults(run=lambda a, out: _tcf().encode_command(a.model, out=out))
+
+    from consentkit.ledger._cli import add_parser
+
+    add_parser(commands)
     return parser
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from consentkit.catalogue import Catalogue
-from consentkit.exceptions import ConfigurationError
+from consentkit.exceptions import ConfigurationError, LedgerError
+from consentkit.ledger import Ledger
 from consentkit.tcf_consent import TCFConfig
 from consentkit.tokens import TokenSigner
 
@@ -50,7 +51,18 @@ class ConsentConfig:
         (they load at once with denied defaults). Needs the catalogue's ``consent_mode``.
     :param tcf: issue an IAB TCF v2.2 TC string (``euconsent-v2``) with every choice,
         and answer ``__tcfapi`` in the page.
+    :param ledger: the proof-of-consent ledger every decision is written to before
+        its cookie is set: a :class:`~consentkit.ledger.Ledger`, or its URL
+        (``sqlite:///consent.db``, ``postgresql://...``). ``None``: no proof kept.
+    :param ledger_key: with a URL, the secret that pseudonymises consent ids in it.
+    :param ledger_personal: with a URL, the personal fields to seal into records
+        (``"user_agent"``, ``"ip"``, ``"account"``); none by default.
+    :param ledger_account: the account id of a logged-in visitor, from the request's
+        headers (lower-cased names), for sites that seal ``"account"``.
     :raises ConfigurationError: naming what is wrong.
+
+    .. versionchanged:: 0.1
+       ``ledger``, ``ledger_key``, ``ledger_personal`` and ``ledger_account``.
     """
 
     catalogue: Catalogue
@@ -66,6 +78,11 @@ class ConsentConfig:
     language: str | None = None
     consent_mode: Literal["off", "basic", "advanced"] = "off"
     tcf: TCFConfig | None = None
+    #: A URL is opened at construction: afterwards this is a Ledger or None.
+    ledger: Ledger | str | None = None
+    ledger_key: str | bytes | None = field(default=None, repr=False)
+    ledger_personal: Sequence[str] = ()
+    ledger_account: Callable[[Mapping[str, str]], str | None] | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -122,5 +139,31 @@ class ConsentConfig:
                     problems.append(f"tcf must be a TCFConfig, not {type(self.tcf).__name__}")
                 else:
                     problems += self.tcf.check(self.catalogue)
+        problems += self._open_ledger()
         if problems:
             raise ConfigurationError(problems)
+
+    def _open_ledger(self) -> list[str]:
+        ledger: object = self.ledger
+        if ledger is None:
+            if self.ledger_key is not None or self.ledger_personal:
+                return ["ledger_key and ledger_personal need a ledger"]
+            return []
+        if isinstance(ledger, str):
+            if self.ledger_key is None:
+                return ["a ledger URL needs ledger_key, the secret that pseudonymises consent ids"]
+            try:
+                ledger = Ledger.open(ledger, key=self.ledger_key, personal=self.ledger_personal)
+            except ConfigurationError as exc:
+                return exc.problems
+            except LedgerError as exc:
+                return [f"ledger {self.ledger!r}: {exc}"]
+            object.__setattr__(self, "ledger", ledger)
+            return []
+        if not isinstance(ledger, Ledger):
+            return [f"ledger must be a Ledger or a URL, not {type(ledger).__name__}"]
+        if self.ledger_key is not None or self.ledger_personal:
+            return ["give ledger_key and ledger_personal to Ledger.open, not beside a Ledger"]
+        if not ledger.has_key:
+            return ["the ledger was opened without its key: it can't record decisions"]
+        return []

@@ -9,6 +9,14 @@ WSGI and ASGI hand over an :class:`EndpointRequest` and send back the
   deletes the tracker cookies the new choice denies. A form post answers 303 to a
   same-origin ``next``.
 - ``DELETE /_consentkit/consent`` (or a form with ``action=withdraw``): withdraw.
+- ``GET  /_consentkit/proof``: the visitor's own records in the ledger, found by the
+  consent id of their verified token (never by a parameter), with what they were shown.
+
+With a ledger configured, a decision is recorded before its cookie is set, and the
+receipt (sequence number, chain hash) comes back in the JSON and in a
+``Consentkit-Receipt`` header. When the ledger can't write, an acceptance gets a
+503 and no cookie (consent without proof is not consent); a refusal or a withdrawal
+is honoured at once and its record spooled on this server's disk for later.
 
 Cross-site writes are refused (403): a third-party page must not be able to
 record a choice for the visitor, so the browser's ``Sec-Fetch-Site`` and
@@ -18,7 +26,10 @@ through: without a browser's ambient cookies there is nothing to forge.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,8 +39,11 @@ from urllib.parse import parse_qsl, urlsplit
 from consentkit.banner import ASSETS
 from consentkit.consent import Consent
 from consentkit.cookies import SetCookie, consent_cookie, cookie_names, expire_cookie
-from consentkit.exceptions import ChoiceError
+from consentkit.exceptions import ChoiceError, LedgerError
 from consentkit.gate import Gate
+from consentkit.ledger import SOURCES, Ledger, Notice, Receipt
+from consentkit.ledger._proof import proof_json
+from consentkit.ledger._records import truncate_ip
 from consentkit.rewrite import stale_cookie_deletions
 from consentkit.tcf_consent import tc_string
 
@@ -38,7 +52,13 @@ if TYPE_CHECKING:
 
 __all__ = ["EndpointRequest", "EndpointResponse", "handle"]
 
+logger = logging.getLogger("consentkit.ledger")
+
+#: The response header that carries a ledger receipt.
+RECEIPT_HEADER = "Consentkit-Receipt"
 _JSON_TYPES = ("application/json",)
+#: What a JSON client may say about itself; the banner says where in it the choice was made.
+_JSON_SOURCES = tuple(s for s in SOURCES if s != "form")
 _FORM_TYPES = ("application/x-www-form-urlencoded",)
 _MAX_FIELDS = 500
 
@@ -57,6 +77,8 @@ class EndpointRequest:
     scheme: str
     host: str
     consent: Consent | None
+    #: The peer's address, for a ledger that seals the visitor's network; ``None`` unknown.
+    client: str | None = None
 
 
 @dataclass(slots=True)
@@ -113,15 +135,17 @@ def _post_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
     is_form = content_type in _FORM_TYPES
     _check_size(engine, request)
     fields: dict[str, list[str]] = {}
+    source, language = "form", None
     if is_form:
         fields = _form(request.body)
         action = _one(fields, "action")
         purposes: list[str] | None = fields.get("purposes", [])
         vendors = fields.get("vendors")
         if action == "withdraw":
-            return _redirect(fields, _withdrawal_headers(engine, request))
+            receipt = _record_withdrawal(engine, request, "form", None)
+            return _redirect(fields, _receipt_headers(receipt, engine, request))
     elif content_type in _JSON_TYPES:
-        action, purposes, vendors = _json_choice(request.body)
+        action, purposes, vendors, source, language = _json_choice(request.body)
     else:
         raise _BadRequest(
             415, "send application/json or application/x-www-form-urlencoded", "Content-Type"
@@ -132,23 +156,158 @@ def _post_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
         )
     except ChoiceError as exc:
         raise _BadRequest(400, str(exc), exc.field) from None
-    headers = _decision_headers(engine, request, consent)
+    tc = tc_string(consent, engine.config.tcf) if engine.config.tcf is not None else None
+    receipt = _record(engine, request, consent, source, language, tc)
+    headers = _decision_headers(engine, request, consent, tc)
+    if receipt is not None:
+        headers.append((RECEIPT_HEADER, receipt.header()))
     if is_form:
         return _redirect(fields, headers)
-    response = _json(200, {"consent": consent.to_json()})
+    payload: dict[str, Any] = {"consent": consent.to_json()}
+    if receipt is not None:
+        payload["receipt"] = receipt.to_json()
+    response = _json(200, payload)
     response.headers.extend(headers)
     return response
 
 
 def _delete_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
     _check_same_origin(request)
-    response = _json(200, {"consent": None})
-    response.headers.extend(_withdrawal_headers(engine, request))
+    source = "api"
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in _JSON_TYPES and request.body.strip():
+        # The banner may say where the visitor withdrew; nothing else is read here.
+        _, _, _, source, _ = _json_choice(request.body, withdrawal=True)
+    receipt = _record_withdrawal(engine, request, source, None)
+    payload: dict[str, Any] = {"consent": None}
+    if receipt is not None:
+        payload["receipt"] = receipt.to_json()
+    response = _json(200, payload)
+    response.headers.extend(_receipt_headers(receipt, engine, request))
     return response
 
 
+def _get_proof(engine: Engine, request: EndpointRequest) -> EndpointResponse:
+    ledger = _ledger(engine)
+    if ledger is None:
+        return _json(404, {"error": "this site keeps no consent ledger", "field": None})
+    consent = request.consent
+    if consent is None:
+        return _json(404, {"error": "this browser holds no valid consent", "field": None})
+    try:
+        proof = ledger.proof(consent.id)
+        checkpoints = ledger.checkpoints()
+    except LedgerError as exc:
+        logger.error("ledger: proof of a visitor's consent failed: %s", exc)
+        return _json(503, {"error": "the consent ledger is unavailable", "field": None})
+    return _json(200, proof_json(proof, checkpoints))
+
+
+# -- the ledger -------------------------------------------------------------------
+
+_NOTICES: weakref.WeakKeyDictionary[Engine, dict[str, Notice]] = weakref.WeakKeyDictionary()
+
+
+class _Unrecorded(_BadRequest):
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "the consent ledger can't record this choice now; nothing was changed: try again",
+            None,
+        )
+
+
+def _ledger(engine: Engine) -> Ledger | None:
+    ledger = engine.config.ledger
+    return ledger if isinstance(ledger, Ledger) else None
+
+
+def _notice(engine: Engine, lang: str) -> Notice:
+    """What a visitor sees in ``lang``: the banner's catalogue, texts and files."""
+    notices = _NOTICES.setdefault(engine, {})
+    notice = notices.get(lang)
+    if notice is None:
+        notice = notices[lang] = Notice.of(
+            {
+                "catalogue": engine.public_catalogue(lang),
+                "assets": {
+                    name: hashlib.sha256(asset.body).hexdigest() for name, asset in ASSETS.items()
+                },
+            }
+        )
+    return notice
+
+
+def _record(
+    engine: Engine,
+    request: EndpointRequest,
+    consent: Consent | None,
+    source: str,
+    language: str | None,
+    tc: str | None,
+    *,
+    withdrawn: str | None = None,
+) -> Receipt | None:
+    """Write the decision to the ledger, or spool it, or refuse it (503)."""
+    ledger = _ledger(engine)
+    if ledger is None:
+        return None
+    if language not in engine.catalogue.all_languages:
+        language = _language(engine, request)
+    lang = language
+    account = engine.config.ledger_account
+    entry = ledger.entry(
+        engine.catalogue,
+        consent,
+        withdrawn=withdrawn,
+        replaces=request.consent.id if request.consent is not None and consent else None,
+        language=lang,
+        source=source,
+        notice=_notice(engine, lang),
+        tc_string=tc,
+        personal={
+            "user_agent": request.headers.get("user-agent"),
+            "ip": truncate_ip(request.client) if request.client else None,
+            "account": account(request.headers) if account is not None else None,
+        }
+        if ledger.personal
+        else None,
+    )
+    try:
+        return ledger.append(entry)
+    except LedgerError as exc:
+        if consent is not None and not consent.is_refusal:
+            logger.error("ledger: a consent was refused with 503, it can't be recorded: %s", exc)
+            raise _Unrecorded() from None
+        logger.warning("ledger: unavailable (%s); a refusal or withdrawal is spooled", exc)
+    try:
+        return ledger.spool_entry(entry)
+    except LedgerError as exc:
+        # The visitor's "no" is honoured all the same: it protects them. Its proof is
+        # what is lost, and that must not pass quietly.
+        logger.critical("ledger: a refusal or withdrawal could not even be spooled: %s", exc)
+        return None
+
+
+def _record_withdrawal(
+    engine: Engine, request: EndpointRequest, source: str, language: str | None
+) -> Receipt | None:
+    if request.consent is None:
+        return None  # nothing to withdraw, so nothing to prove
+    return _record(engine, request, None, source, language, None, withdrawn=request.consent.id)
+
+
+def _receipt_headers(
+    receipt: Receipt | None, engine: Engine, request: EndpointRequest
+) -> list[tuple[str, str]]:
+    headers = _withdrawal_headers(engine, request)
+    if receipt is not None:
+        headers.append((RECEIPT_HEADER, receipt.header()))
+    return headers
+
+
 def _decision_headers(
-    engine: Engine, request: EndpointRequest, consent: Consent
+    engine: Engine, request: EndpointRequest, consent: Consent, tc: str | None
 ) -> list[tuple[str, str]]:
     config = engine.config
     max_age = max(0, int((consent.expires_at - datetime.now(UTC)).total_seconds()))
@@ -160,11 +319,11 @@ def _decision_headers(
         domain=config.cookie_domain,
     )
     headers = [("Set-Cookie", cookie)]
-    if config.tcf is not None:
+    if config.tcf is not None and tc is not None:
         # Read by the page's __tcfapi and by vendors' scripts: not HttpOnly.
         tc_cookie = SetCookie(
             config.tcf.cookie_name,
-            tc_string(consent, config.tcf),
+            tc,
             domain=config.cookie_domain,
             path="/",
             max_age=max_age,
@@ -244,22 +403,39 @@ def _one(fields: Mapping[str, list[str]], name: str) -> str:
     return values[0]
 
 
-def _json_choice(body: bytes) -> tuple[str, list[str] | None, list[str] | None]:
+def _json_choice(
+    body: bytes, *, withdrawal: bool = False
+) -> tuple[str, list[str] | None, list[str] | None, str, str | None]:
+    """``(action, purposes, vendors, source, language)`` from a JSON body.
+
+    ``source`` (where the choice was made) and ``language`` (of the banner shown)
+    are optional: the banner sends them for the ledger; other clients are ``"api"``.
+    A withdrawal's body may only carry those two.
+    """
     try:
         data: Any = json.loads(body)
     except (ValueError, RecursionError):
         raise _BadRequest(400, "the body is not valid JSON", None) from None
     if not isinstance(data, dict):
         raise _BadRequest(400, "the body must be a JSON object", None)
-    unknown = sorted(set(data) - {"action", "purposes", "vendors"})
+    allowed = {"source", "language"} if withdrawal else {"action", "purposes", "vendors"}
+    unknown = sorted(set(data) - allowed - {"source", "language"})
     if unknown:
         raise _BadRequest(400, f"unknown field {unknown[0]!r}", unknown[0])
+    source = data.get("source", "api")
+    if source not in _JSON_SOURCES:
+        raise _BadRequest(400, f"'source' must be one of {', '.join(_JSON_SOURCES)}", "source")
+    language = data.get("language")
+    if language is not None and not isinstance(language, str):
+        raise _BadRequest(400, "'language' must be a language code", "language")
+    if withdrawal:
+        return "withdraw", None, None, source, language
     action = data.get("action")
     if not isinstance(action, str):
         raise _BadRequest(
             400, "'action' must be one of 'accept_all', 'refuse_all', 'custom'", "action"
         )
-    return action, _id_list(data, "purposes"), _id_list(data, "vendors")
+    return action, _id_list(data, "purposes"), _id_list(data, "vendors"), source, language
 
 
 def _id_list(data: Mapping[str, Any], name: str) -> list[str] | None:
@@ -297,6 +473,7 @@ def _asset(name: str) -> Callable[[Engine, EndpointRequest], EndpointResponse]:
 
 _ROUTES: dict[str, dict[str, Handler]] = {
     "/consent": {"GET": _get_consent, "POST": _post_consent, "DELETE": _delete_consent},
+    "/proof": {"GET": _get_proof},
     "/banner.js": {"GET": _asset("banner.js")},
     "/banner.css": {"GET": _asset("banner.css")},
     "/consent-mode.js": {"GET": _asset("consent-mode.js")},

@@ -12,7 +12,10 @@ Our exception hierarchy::
     ├── TCFError (ValueError)
     │   ├── TCFDecodeError
     │   └── TCFEncodeError
-    └── LedgerError
+    └── LedgerError                      the proof-of-consent ledger
+        ├── LedgerUnavailable            can't be written now: locked, full, read-only, gone
+        ├── LedgerSchemaError            a database of another schema, or of none
+        └── CheckpointError              a malformed checkpoint, or a bad signing key
 
 Errors from the libraries underneath (pydantic, itsdangerous, cryptography) are
 wrapped, so callers only ever need to catch ours.
@@ -24,12 +27,15 @@ from collections.abc import Iterable
 from datetime import datetime
 
 __all__ = [
+    "CheckpointError",
     "ChoiceError",
     "ConfigurationError",
     "ConsentKitError",
     "ExpiredToken",
     "InvalidToken",
     "LedgerError",
+    "LedgerSchemaError",
+    "LedgerUnavailable",
     "StaleConsent",
     "TCFDecodeError",
     "TCFEncodeError",
@@ -111,3 +117,24 @@ class TCFEncodeError(TCFError):
 
 class LedgerError(ConsentKitError):
     """The proof-of-consent ledger can't record or find a decision."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger can't record a decision now; nothing was written.
+
+    The consent endpoint answers an acceptance with 503 and sets no cookie:
+    consent without proof is not consent.
+    """
+
+
+class LedgerSchemaError(LedgerError):
+    """The database is not a consentkit ledger of the schema version this code reads."""
+
+    def __init__(self, message: str, found: str | None = None) -> None:
+        super().__init__(message)
+        #: The schema version found, or ``None`` when the database has none.
+        self.found = found
+
+
+class CheckpointError(LedgerError):
+    """A checkpoint note or a checkpoint key is malformed."""

@@ -87,6 +87,7 @@ class WSGIConsentMiddleware:
             scheme=environ.get("wsgi.url_scheme", "http"),
             host=_host(environ),
             consent=engine.read_consent(environ.get("HTTP_COOKIE")),
+            client=environ.get("REMOTE_ADDR"),
         )
         response = handle(engine, request)
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}", response.headers)

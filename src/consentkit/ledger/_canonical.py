@@ -1,0 +1,80 @@
+"""The bytes a record is hashed as, and the two hashes of the chain.
+
+Canonical form: JSON with keys sorted (by code point), no spaces, UTF-8, no floats.
+One value has exactly one encoding, so anyone can recompute a record's hash from
+its fields with any JSON library that sorts keys. Hashes follow RFC 6962's domain
+separation: a leaf is ``SHA-256(0x00 || bytes)``; the chain hash after a record is
+``SHA-256(0x01 || previous chain hash || leaf hash)``, starting from 32 zero bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "GENESIS",
+    "canonical",
+    "chain_hash",
+    "from_canonical",
+    "iso_micro",
+    "iso_second",
+    "leaf_hash",
+]
+
+#: The chain hash of an empty ledger.
+GENESIS = bytes(32)
+
+
+def canonical(value: Any) -> bytes:
+    """``value`` as canonical JSON bytes.
+
+    :raises ValueError: for floats, non-string keys, lone surrogates or other
+        types JSON can't carry exactly.
+    """
+    _check(value)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # A lone surrogate has no UTF-8 encoding: refused here rather than mangled.
+    return text.encode("utf-8")
+
+
+def from_canonical(data: bytes) -> Any:
+    """Parse canonical bytes; :func:`canonical` gives the very same bytes back."""
+    return json.loads(data)
+
+
+def leaf_hash(body: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + body).digest()
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + previous + leaf).digest()
+
+
+def iso_micro(moment: datetime) -> str:
+    """UTC, to the microsecond: the server's time of writing a record."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def iso_second(moment: datetime) -> str:
+    """UTC, to the second: the precision a consent keeps."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check(value: Any) -> None:
+    # Floats have several spellings across JSON libraries; bools are fine (one spelling).
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check(item)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"canonical JSON keys are strings, not {type(key).__name__}")
+            _check(item)
+        return
+    raise ValueError(f"{type(value).__name__} has no canonical JSON form")
