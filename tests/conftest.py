@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import tomllib
+from collections.abc import Iterator
+from pathlib import Path
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from consentkit import Catalogue
 from tests.helpers import EXAMPLE_CATALOGUE
+from tests.postgres import REQUIRE_POSTGRES, Cluster, cluster, server_bin
 
 # HealthCheck.too_slow causes more trouble than good on shared, noisy CI machines;
 # a generous deadline still catches accidental quadratic behaviour.
@@ -39,3 +43,34 @@ def data(example_data: dict[str, Any]) -> dict[str, Any]:
 def catalogue() -> Catalogue:
     """The reference site's catalogue."""
     return Catalogue.from_file(EXAMPLE_CATALOGUE)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL server for the session (the ledger's shared backend).
+
+    Skipped when the machine has no PostgreSQL, unless CONSENTKIT_REQUIRE_POSTGRES=1.
+    """
+    if server_bin() is None:
+        reason = "PostgreSQL server binaries are not installed"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"CONSENTKIT_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    with cluster() as running:
+        yield running
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's server, as a ledger URL."""
+    name = "t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:20]
+    return postgres_cluster.create_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty ledger's URL, on each backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"  # tmp_path is absolute: sqlite:////tmp/...
+    url: str = request.getfixturevalue("postgres_url")
+    return url

@@ -228,7 +228,7 @@ class Store(abc.ABC):
             rows.append((size, body, prev, subject, at, fields["action"], entry.spool_id))
             receipts.append(Receipt(size, prev.hex(), at))
         if rows:
-            conn.executemany(
+            conn.cursor().executemany(
                 q(
                     "INSERT INTO records (seq, body, chain_hash, subject, at, action, spool_id) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)"
