@@ -339,8 +339,7 @@ class TestSpool:
             for _, entry in refusals:
                 assert ledger.spool_entry(entry).seq is None
             assert ledger.spool.pending()
-            consent, entry = decision(ledger, catalogue)
-            assert ledger.append(entry).seq == 5
+            assert ledger.append(decision(ledger, catalogue)[1]).seq == 5
             assert not ledger.spool.pending()
             for seq, (refused, _) in enumerate(refusals, 2):
                 (record,) = ledger.records_of(refused.id)

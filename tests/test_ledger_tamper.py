@@ -184,4 +184,5 @@ def test_published_checkpoint_catches_a_wholesale_rewrite(template: Path) -> Non
             assert ledger.verify([SIGNER.verifier]).ok  # unpublished: undetectable
             report = ledger.verify([SIGNER.verifier], [published])
     assert not report.ok
-    assert report.first is not None and report.first.kind == "checkpoint_mismatch"
+    assert report.first is not None
+    assert report.first.kind == "checkpoint_mismatch"

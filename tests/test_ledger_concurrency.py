@@ -1,0 +1,90 @@
+"""Many processes, one chain; killed processes lose nothing they acknowledged."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from consentkit import LedgerError
+from consentkit.ledger import Ledger
+from tests.helpers import ROOT
+from tests.ledger_support import KEY
+
+
+def _worker(url: str, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.ledger_worker", url, str(count)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _receipts(output: str) -> list[tuple[int, str]]:
+    receipts = []
+    for line in output.splitlines():
+        seq, _, chain = line.partition(" ")
+        if len(chain) == 64:  # a line cut by the kill was never complete: not acknowledged
+            receipts.append((int(seq), chain))
+    return receipts
+
+
+def _assert_all_kept(ledger: Ledger, receipts: list[tuple[int, str]]) -> None:
+    for seq, chain in receipts:
+        record = ledger.record(seq)
+        assert record is not None, f"acknowledged record {seq} is gone"
+        assert record.chain_hash.hex() == chain
+
+
+def test_processes_append_one_chain(ledger_url: str) -> None:
+    """Four processes appending at once give one gapless, valid chain with all their records."""
+    Ledger.open(ledger_url, key=KEY).close()
+    workers = [_worker(ledger_url, 15) for _ in range(4)]
+    receipts = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        receipts += _receipts(out)
+    assert sorted(seq for seq, _ in receipts) == list(range(1, 61))
+    with Ledger.open(ledger_url, key=KEY) as ledger:
+        report = ledger.verify()
+        assert report.ok, report.problems
+        assert report.size == 60
+        _assert_all_kept(ledger, receipts)
+
+
+@pytest.mark.parametrize("kills", [20])
+def test_sigkill_loses_no_acknowledged_record(ledger_url: str, kills: int) -> None:
+    """SIGKILLed at random moments, a writer loses none of the receipts it printed."""
+    Ledger.open(ledger_url, key=KEY).close()
+    rng = random.Random(11)  # noqa: S311  # kill moments, not secrets
+    receipts: list[tuple[int, str]] = []
+    for _ in range(kills):
+        worker = _worker(ledger_url, 0)
+        assert worker.stdout is not None
+        receipts += _receipts(worker.stdout.readline())  # running: it has appended once
+        time.sleep(rng.uniform(0.0, 0.15))
+        os.kill(worker.pid, signal.SIGKILL)
+        out, _ = worker.communicate(timeout=30)
+        receipts += _receipts(out)
+    with Ledger.open(ledger_url, key=KEY) as ledger:
+        report = ledger.verify()
+        assert report.ok, report.problems
+        _assert_all_kept(ledger, receipts)
+        assert report.size >= len(receipts)
+        seqs = [seq for seq, _ in receipts]
+        assert len(set(seqs)) == len(seqs)
+
+
+def test_lost_database_file_is_not_a_ledger(tmp_path: Path) -> None:
+    """Opening a missing ledger for reading (the CLI) names it, instead of making one."""
+    with pytest.raises(LedgerError, match="no ledger"):
+        Ledger.open(f"sqlite:///{tmp_path / 'nothing.db'}", create=False)
