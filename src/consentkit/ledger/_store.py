@@ -393,5 +393,5 @@ class Store(abc.ABC):
 
 
 def _stored(row: Sequence[Any]) -> StoredRecord:
-    body = bytes(row[1])
+    body = row[1].encode() if isinstance(row[1], str) else bytes(row[1])
     return StoredRecord(int(row[0]), body, bytes(row[2]), from_canonical(body))

@@ -81,7 +81,7 @@ def verify_chain(
     prev = head.base_hash
     expected = head.base_seq
     for seq, raw_body, raw_stored in rows:
-        body = bytes(raw_body)
+        body = _as_bytes(raw_body)
         if seq != expected:
             problems.append(
                 Problem(expected, "deleted", f"records {expected} to {seq - 1} are missing")
@@ -90,8 +90,8 @@ def verify_chain(
             )
             expected = seq
         chain = sha256(b"\x01" + prev + sha256(b"\x00" + body).digest()).digest()
-        if chain != bytes(raw_stored) or _seq_in(body) != seq:
-            problems.append(_diagnose(seq, body, chain, bytes(raw_stored)))
+        if chain != _as_bytes(raw_stored) or _seq_in(body) != seq:
+            problems.append(_diagnose(seq, body))
         digest = _notice_in(body)
         ok = good_notices.get(digest)
         if ok is None:
@@ -180,7 +180,16 @@ def _check_checkpoints(
     return problems
 
 
-def _diagnose(seq: int, body: bytes, chain: bytes, stored: bytes) -> Problem:
+def _as_bytes(value: object) -> bytes:
+    """A stored value as bytes; whoever edits a row by hand may have changed its type."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return repr(value).encode()
+
+
+def _diagnose(seq: int, body: bytes) -> Problem:
     try:
         fields = from_canonical(body)
     except ValueError:
