@@ -49,6 +49,12 @@ consentkit demo: the reference site (plus-que-pro.fr's cookie policy) on http://
     curl -si -d action=accept_all http://127.0.0.1:8000/_consentkit/consent | grep -i set-cookie
     curl -s -H 'Cookie: consentkit=<token above>' http://127.0.0.1:8000/ | grep googletagmanager
   "Gestion des cookies" (http://127.0.0.1:8000/cookies) changes or withdraws the choice.
+
+  Every choice is recorded in the proof-of-consent ledger (examples/plus-que-pro/ledger.db)
+  before its cookie is set; each page shows your receipt. From examples/plus-que-pro:
+    consentkit ledger verify --db sqlite:///ledger.db
+    consentkit ledger proof <consent id> --db sqlite:///ledger.db \
+        --key demo-only-ledger-key-never-use-in-production
 """
 
 

@@ -4,6 +4,11 @@ A small copy of the reference site: a home page carrying Google's real GA4 gtag.
 snippet, an account page whose server code sets ``_ga`` itself, and a "Gestion des
 cookies" page with plain HTML forms for the three choices. The site knows nothing
 of consent but for reading it: consentkit's middleware does the enforcing.
+
+Every choice is written to a proof-of-consent ledger (an SQLite file beside this
+one, ``ledger.db``) before its cookie is set; each page shows the visitor the
+receipt of their choice. ``consentkit ledger verify --db sqlite:///ledger.db``
+checks the chain from this folder.
 """
 
 from __future__ import annotations
@@ -13,13 +18,17 @@ import html
 import os
 from pathlib import Path
 
-from consentkit import Catalogue, Consent, ConsentConfig
+from consentkit import Catalogue, Consent, ConsentConfig, Ledger, LedgerError
 
 HERE = Path(__file__).resolve().parent
 CATALOGUE = Catalogue.from_file(HERE / "catalogue.toml")
 #: The demo's key is public: set CONSENTKIT_SECRET_KEY for anything else.
 DEMO_KEY = "demo-only-key-never-use-in-production"
 GA_ID = "G-DEMO0PQP00"
+#: The demo's ledger key is public too: set CONSENTKIT_LEDGER_KEY for anything else.
+DEMO_LEDGER_KEY = "demo-only-ledger-key-never-use-in-production"
+#: The ledger's URL: a file in this folder unless CONSENTKIT_LEDGER says otherwise.
+LEDGER_URL = os.environ.get("CONSENTKIT_LEDGER") or f"sqlite:///{HERE / 'ledger.db'}"
 
 CONFIG = ConsentConfig(
     catalogue=CATALOGUE,
@@ -28,6 +37,9 @@ CONFIG = ConsentConfig(
     cookie_secure=os.environ.get("CONSENTKIT_COOKIE_SECURE", "0") == "1",
     # Google tags stay blocked until consent, and get Consent Mode v2 signals.
     consent_mode="basic",
+    # Proof of consent: each choice is recorded before its cookie is set.
+    ledger=LEDGER_URL,
+    ledger_key=os.environ.get("CONSENTKIT_LEDGER_KEY", DEMO_LEDGER_KEY),
 )
 
 # Google's GA4 snippet, exactly as Analytics hands it out.
@@ -65,12 +77,34 @@ def page(title: str, body: str, consent: Consent | None) -> bytes:
 </main>
 <footer>
 <p>Votre choix : {html.escape(state)}.</p>
+{receipt(consent)}
 <a href="/cookies" data-consentkit-open>Gestion des cookies</a> ·
 <a href="/politique-de-confidentialite">Politique de confidentialité</a>
 </footer>
 </body>
 </html>
 """.encode()
+
+
+def receipt(consent: Consent | None) -> str:
+    """The visitor's receipt: where their choice sits in the ledger's chain."""
+    ledger = CONFIG.ledger
+    if consent is None or not isinstance(ledger, Ledger):
+        return ""
+    try:
+        subject = ledger.subject(consent.id)
+        mine = [r for r in ledger.records_of(consent.id) if r.fields["subject"] == subject]
+    except LedgerError:
+        return "<p>Reçu de preuve indisponible : le registre ne répond pas.</p>"
+    if not mine:
+        return "<p>Reçu de preuve : votre choix attend, ici, de rejoindre le registre.</p>"
+    record = mine[-1]
+    return (
+        f"<p>Reçu de preuve : enregistrement n<sup>o</sup> {record.seq} du registre, "
+        f"écrit le {html.escape(record.fields['at'][:19].replace('T', ' '))} UTC, "
+        f"empreinte de chaîne <code>{record.chain_hash.hex()[:16]}…</code> · "
+        '<a href="/_consentkit/proof">voir ma preuve complète</a></p>'
+    )
 
 
 def home(consent: Consent | None) -> bytes:
