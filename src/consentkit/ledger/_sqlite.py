@@ -100,10 +100,8 @@ class SQLiteStore(Store):
                 conn.execute("COMMIT")
 
     def _stream(self, conn: Any, sql: str, params: Sequence[Any]) -> Iterator[Sequence[Any]]:
-        cursor = conn.execute(sql, params)
-        cursor.arraysize = 512
-        while rows := cursor.fetchmany():
-            yield from rows
+        cursor: Iterator[Sequence[Any]] = conn.execute(sql, params)
+        return cursor
 
     def _tables(self, conn: Any) -> set[str]:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
