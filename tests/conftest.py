@@ -4,8 +4,8 @@ import copy
 import hashlib
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,8 +64,9 @@ def _header(response: EndpointResponse, name: str) -> str | None:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger.open(sqlite_url(tmp_path), key=KEY, personal=["user_agent", "ip"])
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    with Ledger.open(sqlite_url(tmp_path), key=KEY, personal=["user_agent", "ip"]) as ledger:
+        yield ledger
 
 
 class TestRecording:
@@ -178,6 +180,7 @@ class TestLedgerDown:
         assert _cookies(response) == []
         assert "ledger" in json.loads(response.body)["error"]
         assert ledger.size() == 0
+        ledger.close()
 
     def test_failing_ledger_refuses_a_form_accept(
         self, catalogue: Catalogue, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
@@ -301,6 +304,7 @@ class TestConfig:
         )
         consent_id = json.loads(response.body)["consent"]["id"]
         assert config.ledger.proof(consent_id)[0].personal == {"account": "u-42"}
+        config.ledger.close()
 
 
 def _down(monkeypatch: pytest.MonkeyPatch, ledger: Ledger) -> None:
