@@ -1,4 +1,4 @@
-"""``consentkit ledger verify|proof|checkpoint|erase|prune|stats --db URL``.
+"""``consentkit ledger verify|proof|checkpoint|erase|prune|stats|export --db URL``.
 
 Every failure the data or the user can cause (a bad URL, an unknown consent id, a
 bad checkpoint, another schema version) is one line naming it, and exit code 1.
@@ -82,6 +82,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
     action("stats", "records by day and action", _stats)
+    action("export", "the whole ledger as JSON lines, for a verifier elsewhere", _export)
 
 
 def _key_option(parser: argparse.ArgumentParser) -> None:
@@ -217,4 +218,11 @@ def _stats(args: argparse.Namespace, out: TextIO) -> int:
     print(f"{size} records", file=out)
     for day, action, count in rows:
         print(f"  {day}  {action:<11} {count}", file=out)
+    return 0
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    with _open(args) as ledger:
+        for item in ledger.export():
+            print(json.dumps(item, ensure_ascii=False, separators=(",", ":")), file=out)
     return 0

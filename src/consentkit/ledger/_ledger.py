@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -285,6 +285,30 @@ class Ledger:
         notes = [*self._store.checkpoints(), *checkpoints]
         with self._store.scan() as (head, rows):
             return verify_chain(head, rows, notices, notes, verifiers, self.origin)
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        """Everything ``verify`` reads, as JSON objects, for a verifier outside the site.
+
+        First the head, then each record (its canonical bytes as text: their UTF-8 is
+        what was hashed), then each notice and checkpoint.
+        """
+        notices = self._store.notices()
+        notes = self._store.checkpoints()
+        with self._store.scan() as (head, rows):
+            yield {
+                "origin": self.origin,
+                "size": head.size,
+                "chain_hash": head.hash.hex(),
+                "first_seq": head.base_seq,
+                "hash_before_first": head.base_hash.hex(),
+            }
+            for seq, body, chain in rows:
+                text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+                yield {"seq": seq, "record": text, "chain_hash": bytes(chain).hex()}
+        for digest, notice in sorted(notices.items()):
+            yield {"notice": digest, "body": notice.decode("utf-8")}
+        for note in notes:
+            yield {"checkpoint": note}
 
     def checkpoint(self, signer: CheckpointSigner) -> Checkpoint:
         """Sign and store a checkpoint of the chain as it is now."""
