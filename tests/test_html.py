@@ -609,11 +609,6 @@ class TestHtmlRewriterTokenises:
         "html",
         [
             pytest.param(
-                b"<script>document.write('<img src=\"https://www.google-analytics.com/c\">')"
-                b"</script>",
-                id="script-content",
-            ),
-            pytest.param(
                 b"<style>/* <img src=//www.google-analytics.com/c> */</style>", id="style"
             ),
             pytest.param(b"<textarea>" + GTAG_LOADER + b"</textarea>", id="textarea"),
@@ -688,15 +683,31 @@ class TestHtmlRewriterTokenises:
         )
         assert b"data-consentkit-src" in DENY.rewrite(html)
 
+    @pytest.mark.parametrize(
+        "script",
+        [
+            pytest.param(b"document.write('<img src=\"https://www.google-analytics.com/c\">')"),
+            pytest.param(b"new Image().src = '//REGION1.Google-Analytics.com/g/collect'"),
+            pytest.param(b"var u = 'https://www.google-analytics.com/' + 'collect'"),
+        ],
+    )
+    def test_script_naming_a_host_is_neutralised_whole(self, script: bytes) -> None:
+        """A script that names a denied vendor's host loads from it: the script is
+        neutralised, and its text, which is not markup, is left as it is."""
+        html = b"<script>" + script + b"</script>"
+
+        assert DENY.rewrite(html) == b'<script type="text/plain"' + GA_MARK + html[7:]
+
     def test_inline_script_judged_on_look_ahead(self) -> None:
-        """An inline script longer than MAX_SCRIPT_LOOKAHEAD is neutralised unread."""
+        """An inline script longer than MAX_SCRIPT_LOOKAHEAD is neutralised unread, for
+        every denied vendor: it could name any of them past the look-ahead."""
         near = b"<script>" + b" " * (MAX_SCRIPT_LOOKAHEAD - 5) + b"gtag(</script>"
         far = b"<script>" + b" " * (MAX_SCRIPT_LOOKAHEAD - 3) + b"x();</script>"
 
         assert (DENY.rewrite(near), DENY.rewrite(far)) == (
             b'<script type="text/plain"' + GA_MARK + near[7:],
             b'<script type="text/plain" data-consentkit-vendor="google-analytics'
-            b' google-recaptcha"' + far[7:],
+            b' google-recaptcha youtube"' + far[7:],
         )
 
 
@@ -739,7 +750,7 @@ class TestHtmlStream:
         ) == (
             b"",
             b'<script type="text/plain" data-consentkit-vendor="google-analytics'
-            b' google-recaptcha">' + body[:-9],
+            b' google-recaptcha youtube">' + body[:-9],
         )
 
     def test_every_split_point(self) -> None:
@@ -801,7 +812,7 @@ ORDINARY = (
     b"Caf\xc3\xa9 \xe2\x82\xac 5 < 6 & 7 > 3 ",
     b"caf\xe9 ",
     b"<!-- <img src=//www.google-analytics.com/c> -->",
-    b"<script>document.write('<img src=//www.google-analytics.com/c>')</script>",
+    b"<script>document.write('<img src=//cdn.example.com/c>')</script>",
     b"<textarea><script src=//www.googletagmanager.com/gtag/js></script></textarea>",
     b"<a title='<img src=//www.google-analytics.com/c>'>t</a>",
     b"<!x <img src=//www.google-analytics.com/c>",

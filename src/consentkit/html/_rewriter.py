@@ -82,7 +82,6 @@ from consentkit.html._tokens import (
     _HEAD_ONLY,
     _HOLD_START,
     _HTML,
-    _HTML_CONTAINERS,
     _MARKUP_START,
     _MATH,
     _OPENERS,
@@ -268,8 +267,8 @@ class HtmlRewriter:
         detector = self._detector
         if kind == CODE:
             return detector.vendors_for_code(value)
-        if kind == DOCUMENT:
-            return self._document_vendors(value.encode("utf-8", "surrogatepass"), depth)
+        if kind == DOCUMENT:  # srcdoc: the parent's base URL is the document's
+            return self._document_vendors(value.encode("utf-8", "surrogatepass"), depth, base)
         candidates = _SRCSET_SPLIT.split(value) if kind == URLS else (value,)
         found: list[str] = []
         for url in candidates:
@@ -299,19 +298,22 @@ class HtmlRewriter:
                 return list(self._plan.denied)  # unreadable: fail closed
         if element == b"script":
             return self._detector.vendors_for_code(data.decode("utf-8", "replace"))
-        return self._document_vendors(data, depth)
+        # A data: document's base is its own URL, against which no relative URL resolves.
+        return self._document_vendors(data, depth, url)
 
-    def _document_vendors(self, document: bytes, depth: int) -> list[str]:
+    def _document_vendors(self, document: bytes, depth: int, base: str | None) -> list[str]:
         """The denied vendors a nested document (``srcdoc``, ``data:``) loads or runs."""
         if depth >= _MAX_NESTING:
             return sorted(self._plan.denied) if _MARKUP_START.search(document) else []
         stream = HtmlStream._of(self, None, depth + 1)
+        if base is not None:
+            stream._use_base(base)
         stream._finished(document)
         return sorted(stream._found)
 
 
 # Where a stream stands after a chunk, so that a remembered first chunk resumes it.
-_State = tuple[bytes, int, bool, int, bytes, int, tuple[_Open, ...], str | None, bool, bool]
+_State = tuple[bytes, int, bool, int, bytes, int, tuple[_Open, ...], str | None, bool, bool, bool]
 
 
 class HtmlStream:
@@ -324,6 +326,7 @@ class HtmlStream:
     __slots__ = (
         "_all",
         "_base",
+        "_based",
         "_depth",
         "_doc",
         "_esc",
@@ -366,7 +369,8 @@ class HtmlStream:
         self._raw = b""
         self._esc = 0  # the script states: 0 data, 1 escaped, 2 double escaped
         self._stack: tuple[_Open, ...] = ()  # foreign content open, innermost last
-        self._base: str | None = None  # the document's <base href>
+        self._base: str | None = None  # the document's base URL, when it is not its own
+        self._based = False  # a <base href> was seen: later ones count for nothing
         self._pending = bool(inject)  # the banner's place is still to find
         self._doc = False  # a doctype or <html> was seen: this is a document
         self._open = False  # every start tag is parsed from now on
@@ -383,6 +387,7 @@ class HtmlStream:
             self._esc,
             self._stack,
             self._base,
+            self._based,
             self._pending,
             self._open,
         )
@@ -397,6 +402,7 @@ class HtmlStream:
             self._esc,
             self._stack,
             self._base,
+            self._based,
             self._pending,
             self._open,
         ) = state
@@ -579,7 +585,7 @@ class HtmlStream:
             return False
         if not final or len(buf) > MAX_SCRIPT_LOOKAHEAD:
             return True
-        return self._inline_vendors(buf, 0, len(buf), b"<svg" in low) != ()
+        return self._inline_vendors(buf, 0, len(buf), b"<svg" in low, False) != ()
 
     def _content(
         self, buf: bytes, low: bytes, pos: int, final: bool, out: list[bytes]
@@ -717,23 +723,27 @@ class HtmlStream:
         new: bytes | None = None
         if probed or name == b"script":
             body: tuple[str, ...] = ()
-            if name == b"script" and self._plan.markers:
+            if name == b"script" and self._plan.denied:
                 attrs = parse_attrs(tag, len(name) + 1)[1]
                 if _needs_body(attrs):
                     limit = t + MAX_SCRIPT_LOOKAHEAD
                     if end < 0 and not final and n < limit:
                         return -1  # wait for the body's end or the whole look-ahead
-                    if 0 <= end <= limit or (end < 0 and n <= limit):
-                        body = self._inline_vendors(buf, t, end if end >= 0 else n, foreign)
-                    else:  # too long to judge: as if every denied marker were in it
-                        body = tuple(v for v, _ in self._plan.markers)
+                    # Unended before the end of the document, it runs past the look-ahead.
+                    stop = end if end >= 0 else n if final else limit + 1
+                    if stop <= limit:
+                        # Hosts are looked for only in a body where a probe was found.
+                        named = self._all or bisect_left(hits, t) < bisect_left(hits, stop)
+                        body = self._inline_vendors(buf, t, stop, foreign, named)
+                    else:  # too long to judge: as if it named every denied vendor
+                        body = tuple(sorted(self._plan.denied))
             if probed or body:
                 new, denied = self._rewriter._decide(
                     tag, name, foreign, self._base, body, self._depth
                 )
                 if denied:
                     self._found.update(denied)
-            if name == b"base" and not foreign and self._base is None:
+            if name == b"base" and not foreign and not self._based:
                 self._set_base(tag)
         out.append(new if new is not None else tag)
         # What the tag opens.
@@ -780,9 +790,12 @@ class HtmlStream:
                         return
                     if stack[k][0] == _HTML:
                         break  # on to HTML's rules
-                else:  # it may close an HTML element around the foreign content
-                    if name in _HTML_CONTAINERS:
-                        self._stack = ()
+                else:
+                    # It may close an HTML element open around the foreign content, or
+                    # be ignored; which, only the HTML elements open outside tells, and
+                    # they are not tracked. Staying in foreign content is the reading
+                    # that sees more tags (raw-text elements are markup there), and the
+                    # next breakout tag (<p>, <div>, <img>...) ends it either way.
                     return
         # HTML's rules, which can't close past an integration point.
         stack = self._stack
@@ -804,9 +817,12 @@ class HtmlStream:
         href = parse_attrs(tag, 5)[1].get(b"href")
         if href is None:
             return
-        base = resolve_base(unescape(href[4] or b""), None)
-        if base is None:
-            return
+        self._based = True
+        base = resolve_base(unescape(href[4] or b""), self._base)
+        if base is not None:
+            self._use_base(base)
+
+    def _use_base(self, base: str) -> None:
         self._base = base
         # Every relative URL from here on loads from the base's host.
         if any(
@@ -815,21 +831,26 @@ class HtmlStream:
         ):
             self._open = self._all = True
 
-    def _inline_vendors(self, buf: bytes, start: int, stop: int, foreign: bool) -> tuple[str, ...]:
-        """The denied vendors with a marker in a script's body ``buf[start:stop]``."""
+    def _inline_vendors(
+        self, buf: bytes, start: int, stop: int, foreign: bool, named: bool
+    ) -> tuple[str, ...]:
+        """The denied vendors a script's body ``buf[start:stop]`` calls or loads from.
+
+        Markers are looked for in every body; hosts, as in event handlers, only in a
+        body where a probe was found (``named``), so that most scripts are never decoded.
+        """
         found = [
             vendor
             for vendor, markers in self._plan.markers
             if any(buf.find(marker, start, stop) >= 0 for marker in markers)
         ]
-        if foreign and not found and b"&" in buf[start:stop]:
-            # Foreign content decodes character references in a script's text.
-            text = unescape_text(buf[start:stop].decode("utf-8", "replace")).encode()
-            found = [
-                vendor
-                for vendor, markers in self._plan.markers
-                if any(marker in text for marker in markers)
-            ]
+        decode = foreign and b"&" in buf[start:stop]
+        if (decode and not found) or named:
+            text = buf[start:stop].decode("utf-8", "replace")
+            if decode:  # foreign content decodes character references in a script's text
+                text = unescape_text(text)
+            denied = self._plan.denied
+            found = [v for v in self._rewriter._detector.vendors_for_code(text) if v in denied]
         return tuple(found)
 
 

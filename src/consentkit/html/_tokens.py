@@ -70,13 +70,6 @@ _SVG_HTML_POINTS = frozenset([b"foreignobject", b"desc", b"title"])
 _MATH_TEXT_POINTS = frozenset([b"mi", b"mo", b"mn", b"ms", b"mtext"])
 # HTML elements an end tag in foreign content may close, taking the foreign content with
 # it; any other unknown end tag there is ignored, as the parser does when none is open.
-_HTML_CONTAINERS = frozenset(
-    b"a abbr address article aside b bdi bdo blockquote body button caption center cite code "
-    b"dd del details dfn dialog div dl dt em fieldset figcaption figure footer form h1 h2 h3 "
-    b"h4 h5 h6 header hgroup html i ins kbd label legend li main mark menu nav object ol "
-    b"output p picture pre q rp rt ruby s samp search section small span strong sub summary "
-    b"sup table tbody td template tfoot th thead tr u ul var video audio".split()
-)
 _HEAD_ONLY = frozenset([b"head", b"body", b"meta", b"title", b"base", b"link"])
 
 # One open element of foreign content (or HTML inside it): namespace, name, and whether

@@ -127,8 +127,12 @@ def _parse(url: str, base: str | None) -> tuple[str, str] | None:
 
 
 def resolve_base(href: str, base: str | None) -> str | None:
-    """The base URL a ``<base href>`` sets (None when it doesn't parse)."""
+    """The base URL a ``<base href>`` sets: None when it doesn't parse or is a ``data:``
+    or ``javascript:`` URL, which the HTML Standard ignores there."""
     try:
-        return str(URL(href, base=base if base is not None else _DEFAULT_BASE).href)
+        parsed = URL(href, base=base if base is not None else _DEFAULT_BASE)
     except (ValueError, TypeError):
         return None
+    if parsed.protocol in ("data:", "javascript:"):
+        return None
+    return str(parsed.href)
