@@ -33,7 +33,8 @@ import consentkit.html._memo
 import consentkit.html._rewriter
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 from consentkit.html._idna import HOST_HIDING_UTF8
-from consentkit.html._rewriter import _ASCII, _OPENERS
+from consentkit.html._tokens import _OPENERS
+from consentkit.html._vendors import _ASCII
 
 CHUNK = 8 * 1024
 SAMPLES = 21
