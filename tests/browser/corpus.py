@@ -192,6 +192,15 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     # An SVG script's text is entity-decoded: the marker only appears once parsed.
+    Case("math-style", page(f'<math><style><img alt="" src="{ck("math-style")}"></style></math>')),
+    # The look-ahead is 256 KiB: this script is judged unread, for every denied vendor.
+    Case(
+        "long-inline-script",
+        page(
+            "<script>/*" + " " * (300 * 1024) + "*/ new Image().src = "
+            f"'{ck('long-inline-script')}';</script>"
+        ),
+    ),
     Case(
         "svg-script-entities",
         page(
@@ -209,6 +218,12 @@ CASES: tuple[Case, ...] = (
     _img("host-port-443", "https://www.google-analytics.com:443/collect"),
     _img("host-trailing-dot", "https://www.google-analytics.com./collect"),
     _img("host-percent", "https://www.google%2Danalytics.com/collect"),
+    _img("leading-control", "\x01 https://www.google-analytics.com/collect"),
+    _img("path-dots", "https://www.google-analytics.com/g/../collect"),
+    Case(
+        "path-percent",
+        page(f'<script async src="{ck("path-percent", GTM + "/%67tag/js?id=G-P")}"></script>'),
+    ),
     Case(
         "base-href",
         page('<img alt="" src="collect?v=2&amp;ck=base-href">', head=f'<base href="{GA}/">\n'),
@@ -226,6 +241,14 @@ CASES: tuple[Case, ...] = (
         page(f'<img alt="" src="{ck("utf-16")}">').replace('<meta charset="utf-8">\n', ""),
         content_type="text/html; charset=utf-16",
         encoding="utf-16",
+    ),
+    Case(
+        "iso-2022-jp",
+        page(f'<p>日本語のページ</p><img alt="" src="{ck("iso-2022-jp")}">').replace(
+            'charset="utf-8"', 'charset="iso-2022-jp"'
+        ),
+        content_type="text/html; charset=iso-2022-jp",
+        encoding="iso-2022-jp",
     ),
     Case("no-content-type", page(f'<img alt="" src="{ck("no-content-type")}">'), None),
     Case(
