@@ -287,6 +287,17 @@ class TestConfig:
                 catalogue=catalogue, secret_keys=[SECRET], ledger="mysql://x/y", ledger_key=KEY
             )
 
+    def test_personal_fields_as_one_string(self, catalogue: Catalogue, tmp_path: Path) -> None:
+        """``ledger_personal="user_agent"`` would be read letter by letter: refused, named."""
+        with pytest.raises(ConfigurationError, match="ledger_personal is a list"):
+            ConsentConfig(
+                catalogue=catalogue,
+                secret_keys=[SECRET],
+                ledger=sqlite_url(tmp_path),
+                ledger_key=KEY,
+                ledger_personal="user_agent",
+            )
+
     def test_url_opens_a_ledger(self, catalogue: Catalogue, tmp_path: Path) -> None:
         """A URL in the config becomes a Ledger."""
         config = ConsentConfig(

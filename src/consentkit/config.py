@@ -144,6 +144,9 @@ class ConsentConfig:
             raise ConfigurationError(problems)
 
     def _open_ledger(self) -> list[str]:
+        if isinstance(self.ledger_personal, str):
+            return ["ledger_personal is a list of field names, not one string"]
+        object.__setattr__(self, "ledger_personal", tuple(self.ledger_personal))
         ledger: object = self.ledger
         if ledger is None:
             if self.ledger_key is not None or self.ledger_personal:
