@@ -24,11 +24,13 @@ from consentkit import (
     LedgerSchemaError,
     LedgerUnavailable,
 )
-from consentkit.ledger import CheckpointSigner, CheckpointVerifier, Ledger
+from consentkit.ledger import CheckpointSigner, CheckpointVerifier, Ledger, _store
 from consentkit.ledger._canonical import (
     GENESIS,
     canonical,
+    canonical_with,
     chain_hash,
+    encoded_items,
     from_canonical,
     leaf_hash,
 )
@@ -60,6 +62,17 @@ class TestCanonical:
     def test_key_order_does_not_matter(self, value: dict[str, int]) -> None:
         """One value, one encoding: the keys' insertion order is forgotten."""
         assert canonical(dict(reversed(value.items()))) == canonical(value)
+
+    @given(
+        fields=st.dictionaries(st.text(alphabet=st.characters(codec="utf-8")), json_values),
+        extra=st.dictionaries(st.sampled_from(["seq", "at", "a", "", "~"]), json_values),
+    )
+    def test_fields_encoded_ahead_give_the_same_bytes(
+        self, fields: dict[str, Any], extra: dict[str, Any]
+    ) -> None:
+        """A record's fields encoded once, then joined by the few known at writing, give
+        the bytes of the whole record encoded at once."""
+        assert canonical_with(encoded_items(fields), extra) == canonical({**fields, **extra})
 
     def test_compact_sorted_utf8(self) -> None:
         """Sorted keys, no spaces, UTF-8 (not \\u escapes)."""
@@ -320,9 +333,17 @@ class TestLedger:
             ledger.append(decision(ledger, catalogue)[1])
             good = [decision(ledger, catalogue)[1] for _ in range(3)]
             bad = decision(ledger, catalogue)[1]
-            object.__setattr__(bad, "fields", {**bad.fields, "action": 1.5})  # not canonical
-            with pytest.raises(ValueError):  # noqa: PT011
+            encode = _store.canonical_with
+
+            def failing(items: Any, extra: dict[str, Any]) -> bytes:
+                if items is bad.encoded:  # after three rows were inserted
+                    raise ValueError("float has no canonical JSON form")
+                return encode(items, extra)
+
+            monkeypatch.setattr(_store, "canonical_with", failing)
+            with pytest.raises(ValueError, match="canonical"):
                 ledger.append_many([*good, bad])
+            monkeypatch.undo()
             assert ledger.size() == 1
             assert ledger.verify().ok
             assert ledger.append(good[0]).seq == 2

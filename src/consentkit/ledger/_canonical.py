@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
     "GENESIS",
     "canonical",
+    "canonical_with",
     "chain_hash",
+    "encoded_items",
     "from_canonical",
     "iso_micro",
     "iso_second",
@@ -38,6 +41,31 @@ def canonical(value: Any) -> bytes:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     # A lone surrogate has no UTF-8 encoding: refused here rather than mangled.
     return text.encode("utf-8")
+
+
+def encoded_items(fields: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Each field as (key, its value's canonical JSON), in key order.
+
+    A record's fields are encoded once, before the writer takes the chain's head; only
+    the few fields known there are encoded under the lock (:func:`canonical_with`).
+    """
+    _check(dict(fields))
+    return tuple(sorted((key, _dumps(value)) for key, value in fields.items()))
+
+
+def canonical_with(items: Sequence[tuple[str, str]], extra: Mapping[str, Any]) -> bytes:
+    """The very bytes of ``canonical({**fields, **extra})``, ``items`` being the
+    :func:`encoded_items` of ``fields``."""
+    _check(dict(extra))
+    merged = [item for item in items if item[0] not in extra]
+    merged += [(key, _dumps(value)) for key, value in extra.items()]
+    merged.sort()
+    text = "{" + ",".join(_dumps(key) + ":" + value for key, value in merged) + "}"
+    return text.encode("utf-8")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def from_canonical(data: bytes) -> Any:

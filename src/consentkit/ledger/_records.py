@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from consentkit.catalogue import Catalogue
 from consentkit.consent import Consent
-from consentkit.ledger._canonical import canonical, iso_second
+from consentkit.ledger._canonical import canonical, encoded_items, iso_second
 
 __all__ = [
     "FORMAT_VERSION",
@@ -73,6 +73,11 @@ class Entry:
     #: Set when the entry went through the spool: makes its replay idempotent.
     spool_id: str | None = None
     spooled_at: str | None = None
+    #: ``fields`` encoded (and checked) once, before a writer takes the chain's head.
+    encoded: tuple[tuple[str, str], ...] = field(default=(), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encoded", encoded_items(self.fields))
 
     @property
     def subject(self) -> str | None:

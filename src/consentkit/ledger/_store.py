@@ -19,7 +19,7 @@ from typing import Any
 from consentkit.exceptions import LedgerSchemaError
 from consentkit.ledger._canonical import (
     GENESIS,
-    canonical,
+    canonical_with,
     chain_hash,
     from_canonical,
     iso_micro,
@@ -204,19 +204,13 @@ class Store(abc.ABC):
                     receipts.append(Receipt(done[0], bytes(done[1]).hex(), done[2]))
                     continue
             size += 1
-            fields = dict(entry.fields)
-            fields["seq"] = size
-            fields["at"] = at
-            fields["spool"] = (
-                {"id": entry.spool_id, "at": entry.spooled_at} if entry.spool_id else None
-            )
             subject = entry.subject
-            fields["sealed"] = None
+            sealed = None
             if entry.personal is not None and subject is not None:
-                fields["sealed"] = seal(
-                    self._subject_key(conn, subject, at), subject, entry.personal
-                )
-            body = canonical(fields)
+                sealed = seal(self._subject_key(conn, subject, at), subject, entry.personal)
+            spool = {"id": entry.spool_id, "at": entry.spooled_at} if entry.spool_id else None
+            extra = {"seq": size, "at": at, "spool": spool, "sealed": sealed}
+            body = canonical_with(entry.encoded, extra)
             prev = chain_hash(prev, leaf_hash(body))
             notice = entry.notice
             if notice.digest not in self._notices_seen and notice.digest not in notices:
@@ -225,7 +219,7 @@ class Store(abc.ABC):
                     (notice.digest, notice.body),
                 )
                 notices.append(notice.digest)
-            rows.append((size, body, prev, subject, at, fields["action"], entry.spool_id))
+            rows.append((size, body, prev, subject, at, entry.fields["action"], entry.spool_id))
             receipts.append(Receipt(size, prev.hex(), at))
         if rows:
             conn.cursor().executemany(
