@@ -120,10 +120,13 @@ def reference(
         names = cookie_names(cookie_header)
         for value in stale_cookie_deletions(names, gate, host, keep=engine.own_cookies):
             out.append(("Set-Cookie", value))
-    if not is_rewritable(method.upper(), status, out):
+    head = method.upper() == "HEAD"
+    if not is_rewritable("GET" if head else method.upper(), status, out):
         return consent, out, None
     out = [(name, value) for name, value in out if name.lower() != "content-length"]
     add_vary_cookie(out)
+    if head:  # the headers of its GET, and no body
+        return consent, out, None
     rewriter = engine.rewriter(gate.allowed_vendors)
     snippet = None
     if engine.config.banner and not crawler:

@@ -13,6 +13,7 @@ import pytest
 from consentkit import (
     ASGIConsentMiddleware,
     Catalogue,
+    ConfigurationError,
     Consent,
     ConsentConfig,
     TokenSigner,
@@ -188,16 +189,40 @@ class TestPassThrough:
         assert response.headers["content-encoding"] == "gzip"
         assert "vary" not in response.headers
 
+    def test_compressed_page_said_once(
+        self, client: Client, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A compressed page means compression sits inside consentkit: its trackers go out
+        live, and the log says so, once, with the fix."""
+        with caplog.at_level("WARNING", logger="consentkit"):
+            client.get("/gzip")
+            client.get("/gzip")
+
+        assert [r.getMessage() for r in caplog.records if "compressed page" in r.getMessage()] == [
+            "consentkit met a compressed page (text/html) and could not neutralise its "
+            "trackers: put the compression middleware outside consentkit "
+            "(docs/middleware.md, 'Ordering with other middleware')"
+        ]
+
+    def test_compressed_page_refused_when_strict(self, catalogue: Catalogue) -> None:
+        """In strict mode a page that can't be enforced is an error, not a silent leak."""
+        config = ConsentConfig(catalogue=catalogue, secret_keys=[SECRET], strict=True)
+        for kind in ("wsgi", "asgi"):
+            with pytest.raises(ConfigurationError, match="compression middleware outside"):
+                Client(kind, config).get("/gzip")
+
     def test_json_untouched(self, client: Client) -> None:
         """Only HTML is rewritten."""
         assert client.get("/json").content == apps.ROUTES["/json"][2][0]
 
     def test_head(self, client: Client) -> None:
-        """A HEAD response passes untouched."""
-        response = client.request("HEAD", "/")
-        assert response.status_code == 200
-        assert response.content in (b"", apps.PAGE)  # the server drops it; we don't touch it
-        assert "vary" not in response.headers
+        """A HEAD response has the headers its GET gets: Vary: Cookie, and no
+        Content-Length of the app's page, whose rewritten length differs."""
+        head = client.request("HEAD", "/plain")
+        get = client.get("/plain")
+
+        assert (head.status_code, head.headers.get("vary")) == (200, "Cookie")
+        assert head.headers.get("content-length") in (None, get.headers.get("content-length"))
 
     def test_204(self, client: Client) -> None:
         """Bodiless statuses pass."""

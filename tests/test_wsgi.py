@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import consentkit.wsgi
 from consentkit import Catalogue, ConsentConfig, WSGIConsentMiddleware
 from tests import apps
 from tests.helpers import SECRET
@@ -182,9 +183,13 @@ class ClosingList(list[bytes]):
         self.closed = True
 
 
-def page_app(body: Any, *, write: bytes = b"") -> Any:
+def page_app(body: Any, *, write: bytes = b"", length: str | None = "999") -> Any:
+    headers = [("Content-Type", "text/html")]
+    if length is not None:
+        headers.append(("Content-Length", length))
+
     def app(env: dict[str, Any], start: Callable[..., Any]) -> Any:
-        send = start("200 OK", [("Content-Type", "text/html"), ("Content-Length", "999")])
+        send = start("200 OK", headers)
         if write:
             send(write)
         return body
@@ -227,10 +232,11 @@ class TestWholeBodies:
     def test_list_subclass_streams_and_is_closed(
         self, wrap: Callable[[Any], WSGIConsentMiddleware]
     ) -> None:
-        """A list with a close() of its own is streamed, so the server closes it."""
+        """A list with a close() of its own and no length is streamed, so the server
+        closes it."""
         body = ClosingList([apps.PAGE])
         recorder = Recorder()
-        result = wrap(page_app(body))(environ(), recorder)
+        result = wrap(page_app(body, length=None))(environ(), recorder)
         assert len(recorder.calls) == 1  # started before the first chunk is asked for
         assert b"".join(result) == expected_page(wrap)
         result.close()  # type: ignore[attr-defined]
@@ -240,12 +246,48 @@ class TestWholeBodies:
     def test_iterator_body_starts_at_once(
         self, wrap: Callable[[Any], WSGIConsentMiddleware]
     ) -> None:
-        """Any other body streams, without a length, its headers sent before its chunks."""
+        """A body of unknown length streams, its headers sent before its chunks."""
         recorder = Recorder()
-        result = wrap(page_app(iter([apps.PAGE])))(environ(), recorder)
+        result = wrap(page_app(iter([apps.PAGE]), length=None))(environ(), recorder)
         assert len(recorder.calls) == 1
         assert b"".join(result) == expected_page(wrap)
         assert all(name.lower() != "content-length" for name, _ in recorder.calls[0][1])
+
+    def test_iterator_of_declared_length_is_read_whole(
+        self, wrap: Callable[[Any], WSGIConsentMiddleware]
+    ) -> None:
+        """Werkzeug (Flask) gives a page as an iterator with its length: read up to that
+        length and no further, closed, rewritten whole with its new exact length."""
+        body = ClosingBody([apps.PAGE[:40], apps.PAGE[40:]])
+        pulled: list[bytes] = []
+
+        def chunks() -> Iterator[bytes]:
+            for chunk in body.chunks:
+                pulled.append(chunk)
+                yield chunk
+            raise AssertionError("read past the declared length")
+
+        class Body(ClosingBody):
+            def __iter__(self) -> Iterator[bytes]:
+                return chunks()
+
+        app_body = Body(body.chunks)
+        recorder = Recorder()
+        out = wrap(page_app(app_body, length=str(len(apps.PAGE))))(environ(), recorder)
+
+        [(_, headers, _)] = recorder.calls
+        assert (b"".join(out), app_body.closed, pulled) == (expected_page(wrap), True, body.chunks)
+        assert ("Content-Length", str(len(expected_page(wrap)))) in headers
+
+    def test_declared_length_too_large_to_hold_streams(
+        self, wrap: Callable[[Any], WSGIConsentMiddleware]
+    ) -> None:
+        """Past MAX_WHOLE_BODY, a body of declared length streams as any other."""
+        recorder = Recorder()
+        length = str(consentkit.wsgi.MAX_WHOLE_BODY + 1)
+        result = wrap(page_app(iter([apps.PAGE]), length=length))(environ(), recorder)
+        assert len(recorder.calls) == 1
+        assert b"".join(result) == expected_page(wrap)
 
     def test_write_starts_the_response_at_once(
         self, wrap: Callable[[Any], WSGIConsentMiddleware]

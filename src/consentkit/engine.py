@@ -23,6 +23,7 @@ from consentkit.catalogue import Catalogue, CookieRule
 from consentkit.config import ConsentConfig
 from consentkit.consent import Consent
 from consentkit.cookies import get_cookie, parse_cookie_header
+from consentkit.exceptions import ConfigurationError
 from consentkit.gate import Gate, Verdict
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 from consentkit.html._charset import charset_of, sniff_stream, transcoded
@@ -79,6 +80,7 @@ class Engine:
         self._seen: dict[int, tuple[Consent, Gate, _Choice]] = {}
         self._crawlers: dict[str, bool] = {}
         self._html_types: dict[str, bool] = {}
+        self.warned_compressed = False  # a compressed page was met, and said so
         tcf = config.tcf
         self._tcf_page_config: dict[str, Any] | None = (
             None
@@ -334,7 +336,8 @@ class RequestContext:
         Denied ``Set-Cookie`` headers are dropped; tracker cookies the browser
         still sends but the gate denies are expired; an HTML body loses
         ``Content-Length`` (its length changes), gains ``Vary: Cookie``, and,
-        unless the visitor is a crawler, the banner's loader.
+        unless the visitor is a crawler, the banner's loader. A ``HEAD`` response
+        gets the headers its ``GET`` would.
         """
         engine = self.engine
         gate = self.gate
@@ -343,8 +346,8 @@ class RequestContext:
             choice = _Choice(engine, gate)
         # One pass over the headers finds all the rest of this method needs.
         out = list(headers)
-        cookies = length = vary = csp = False
-        rewritable = self.method != "HEAD" and status >= 200 and status not in _NO_BODY_STATUSES
+        cookies = length = vary = csp = encoded = False
+        rewritable = status >= 200 and status not in _NO_BODY_STATUSES
         content_type = None
         for name, value in headers:
             lower = name.lower()
@@ -355,8 +358,7 @@ class RequestContext:
             elif lower == "set-cookie":
                 cookies = True
             elif lower == "content-encoding":
-                if value.strip().lower() not in ("", "identity"):
-                    rewritable = False
+                encoded = value.strip().lower() not in ("", "identity")
             elif lower == "vary":
                 vary = True
             elif lower == "content-security-policy":
@@ -377,12 +379,18 @@ class RequestContext:
         # Without a type, browsers sniff: what they'd take for a document is rewritten.
         if content_type is not None and not engine.is_html(content_type):
             return out, None
+        if encoded:
+            _compressed(engine, content_type)
+            return out, None
         if length:
             out = [(name, value) for name, value in out if name.lower() != "content-length"]
         if vary:
             add_vary_cookie(out)
         else:
             out.append(("Vary", "Cookie"))
+        if self.method == "HEAD":
+            # No body, but the headers a GET would get: its length is not the app's.
+            return out, None
         snippet = None
         if engine.config.banner and not self.crawler:
             snippet = engine.loader(
@@ -399,6 +407,21 @@ class RequestContext:
         if content_type is None:
             return out, sniff_stream(lambda head: transcoded(make, None))
         return out, transcoded(make, charset_of(content_type))
+
+
+def _compressed(engine: Engine, content_type: str | None) -> None:
+    """A compressed page can't be read, so its trackers go out live: a compression
+    middleware sits inside consentkit. Said once; refused in strict mode."""
+    message = (
+        f"consentkit met a compressed page ({content_type or 'no Content-Type'}) and could "
+        "not neutralise its trackers: put the compression middleware outside consentkit "
+        "(docs/middleware.md, 'Ordering with other middleware')"
+    )
+    if engine.config.strict:
+        raise ConfigurationError(message)
+    if not engine.warned_compressed:
+        engine.warned_compressed = True
+        logger.warning(message)
 
 
 class BodyStream(Protocol):

@@ -57,6 +57,11 @@ class WSGIConsentMiddleware:
                 # The whole body is here (a list has no close() to call): rewrite it
                 # now, and give the server its exact length.
                 return response.whole(app_iter)  # type: ignore[arg-type]
+            declared = response.declared
+            if declared is not None and declared <= MAX_WHOLE_BODY:
+                # Werkzeug (Flask) hands an ordinary page over as an iterator, with its
+                # length: that many bytes are the whole body, however many chunks.
+                return response.whole(_read(app_iter, declared))
             response.send_headers()
         if response.started and response.stream is None:
             return app_iter  # nothing to rewrite: hand the app's iterable (and file_wrapper) over
@@ -94,11 +99,34 @@ class WSGIConsentMiddleware:
         return [response.body]
 
 
+#: The largest body with a declared ``Content-Length`` that is read whole before it is
+#: rewritten, so the server gets the rewritten length; larger ones are streamed.
+MAX_WHOLE_BODY = 1 << 20
+
+
+def _read(app_iter: Iterable[bytes], length: int) -> list[bytes]:
+    """The app's chunks up to ``length`` bytes (or its end), its iterable closed after."""
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        for chunk in app_iter:
+            chunks.append(chunk)
+            got += len(chunk)
+            if got >= length:
+                break
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    return chunks
+
+
 class _Response:
     """One response's state: whether it started, and the HTML stream if it is rewritten.
 
     The headers of an HTML response started during the app's call are held back
-    (``pending``) until the app has returned: when its body is a list, it is
+    (``pending``) until the app has returned: when its body is a list, or an
+    iterable of a declared ``Content-Length`` (up to :data:`MAX_WHOLE_BODY`), it is
     rewritten at once and the server gets its exact ``Content-Length``. Anything
     else sends them on at once, as they came: the app's ``write()``, a second
     ``start_response()``, a body of another kind.
@@ -107,6 +135,7 @@ class _Response:
 
     __slots__ = (
         "ctx",
+        "declared",
         "in_app_call",
         "pending",
         "server_start_response",
@@ -124,6 +153,8 @@ class _Response:
         self.pending: tuple[str, list[tuple[str, str]]] | None = None
         #: Only a start while the app is being called can wait for the app's return.
         self.in_app_call = True
+        #: The app's ``Content-Length``, when it gave one for a body to rewrite.
+        self.declared: int | None = None
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
@@ -140,6 +171,7 @@ class _Response:
         self.started = True
         if self.stream is not None and exc_info is None and self.in_app_call:
             self.pending = (status, new_headers)
+            self.declared = _content_length(headers)
         else:
             self.server_write = self.server_start_response(status, new_headers, exc_info)
         return self.write
@@ -207,6 +239,14 @@ class _Body:
         close = getattr(self.app_iter, "close", None)
         if close is not None:
             close()
+
+
+def _content_length(headers: list[tuple[str, str]]) -> int | None:
+    for name, value in headers:
+        if name.lower() == "content-length":
+            value = value.strip()
+            return int(value) if value.isdigit() else None
+    return None
 
 
 def _host(environ: dict[str, Any]) -> str:

@@ -50,6 +50,18 @@ class TestExampleApp:
         assert response.headers["Vary"] == "Cookie"
         assert_no_tracking(response, consentkit_catalogue)
 
+    def test_page_keeps_an_exact_length(self, app: Flask) -> None:
+        """Flask hands its page over as an iterator with its length: the rewritten page
+        goes out with its own exact Content-Length, and HEAD gets the GET's headers."""
+        client = app.test_client()
+        page, head = client.get("/"), client.head("/")
+
+        assert page.headers["Content-Length"] == str(len(page.get_data()))
+        assert (head.headers["Vary"], head.headers.get("Content-Length")) == (
+            "Cookie",
+            None,
+        )
+
     def test_ga_cookie_dropped_before_consent(self, app: Flask) -> None:
         """The view's own `Set-Cookie: _ga` is dropped without consent."""
         response = app.test_client().get("/mon-compte")
