@@ -30,6 +30,8 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
         "privacy_policy": "Politique de confidentialité du partenaire",
         "transfer": "Transfert hors de l'UE",
         "error": "Votre choix n'a pas pu être enregistré. Veuillez réessayer.",
+        "blocked": "Ce contenu est fourni par {vendor}, que vous n'avez pas accepté.",
+        "allow_vendor": "Accepter {vendor}",
     },
     "en": {
         "title": "Your cookie choices",
@@ -57,6 +59,8 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
         "privacy_policy": "Partner's privacy policy",
         "transfer": "Transfer outside the EU",
         "error": "Your choice couldn't be saved. Please try again.",
+        "blocked": "This content comes from {vendor}, which you haven't accepted.",
+        "allow_vendor": "Accept {vendor}",
     },
 }
 

@@ -73,6 +73,10 @@ CASES: tuple[Case, ...] = (
         page(f'<script src="{ck("control-script", GTM + "/gtag/js?id=G-C")}"></script>'),
     ),
     # --- Markup not modelled ---------------------------------------------------------
+    Case(
+        "iframe",
+        page(f'<iframe title="Vidéo" width="320" height="180" src="{ck("iframe")}"></iframe>'),
+    ),
     Case("image", page(f'<image alt="" width="1" height="1" src="{ck("image")}">')),
     Case(
         "input-image", page(f'<form><input type="image" alt="go" src="{ck("input-image")}"></form>')

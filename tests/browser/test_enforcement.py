@@ -87,3 +87,30 @@ def test_banner_restores_neutralised_tags(
 ) -> None:
     """A tag neutralised by the convention stays silent until accepted, then comes back."""
     check(open_page(f"{corpus_url}/marked/{case.id}"), network, case)
+
+
+def test_blocked_frame_offers_its_vendor(
+    open_page: OpenPage, corpus_url: str, network: Network
+) -> None:
+    """A blocked frame shows, in its place, what is blocked and a button that accepts its
+    vendor: clicked, the frame loads in the same page and the choice is on record."""
+    case = next(case for case in CASES if case.id == "iframe")
+    page = open_page(corpus_url + case.path)
+    page.get_by_role("button", name="Continuer sans accepter").click(timeout=PATIENCE_MS)
+    placeholder = page.get_by_role("group", name="Google Analytics")
+    button = placeholder.get_by_role("button", name="Accepter Google Analytics")
+    settle(page)
+    assert (traced(network, case), page.locator("iframe").is_visible()) == ([], False)
+
+    page.evaluate("window.__marker = 'same page'")
+    button.click(timeout=PATIENCE_MS)
+    deadline = time.monotonic() + PATIENCE_MS / 1000
+    while not traced(network, case):
+        assert time.monotonic() < deadline, f"no tracker request once accepted: {network}"
+        page.wait_for_timeout(50)
+
+    consent = page.evaluate("window.consentkit.consent")
+    assert (consent["action"], "google-analytics" in consent["vendors"]) == ("custom", True)
+    assert "audience" in consent["purposes"]
+    assert (placeholder.count(), page.locator("iframe").is_visible()) == (0, True)
+    assert page.evaluate("window.__marker") == "same page", "the page was reloaded"

@@ -64,14 +64,14 @@ const allowed = c => {
     .map(x => x.id));
 };
 
-const load = async () => {
-  if (cat) return;
-  const j = await api('GET');
+// One fetch of the catalogue, whoever asks first (the banner, a placeholder).
+let fetched;
+const load = () => fetched || (fetched = api('GET').then(j => {
   cat = j.catalogue;
   T = cat.texts || {};
   if (consent === undefined) consent = j.consent;
   build();
-};
+}, e => { fetched = null; throw e; }));
 
 const build = () => {
   const names = {};
@@ -297,8 +297,9 @@ const restore = (el, n, to = el) => {
 const activate = async (ok, doc = d) => {
   for (const el of doc.querySelectorAll('[' + D + 'vendor]')) {
     // Space-separated vendors: back only when every one is allowed.
-    const vs = el.getAttribute(D + 'vendor').split(/\s+/).filter(Boolean);
+    const vs = vendorsOf(el);
     if (!vs.length || !vs.every(v => ok.has(v)) || !el.isConnected) continue;
+    unhold(el);
     const names = moved(el);
     if (el.localName === 'script') {
       await rerun(el, vs, names, el.namespaceURI === SVG);
@@ -316,6 +317,45 @@ const activate = async (ok, doc = d) => {
     const inner = f.contentDocument;
     if (inner && inner !== doc) await activate(ok, inner);
   }
+};
+
+const vendorsOf = el => el.getAttribute(D + 'vendor').split(/\s+/).filter(Boolean);
+
+// A blocked frame gets, in its place, what is blocked and a button that accepts its
+// vendors (with their purposes) on top of the visitor's choice (docs/banner.md).
+const held = new Map(); // frame -> [its placeholder, its display before]
+const hold = async () => {
+  const frames = [...d.querySelectorAll('iframe[' + D + 'vendor]')]
+    .filter(f => moved(f).length);
+  if (!frames.length) return;
+  try { await load(); } catch (e) { return console.warn('consentkit: no placeholder', e); }
+  const names = new Map(cat.vendors.map(v => [v.id, v.name]));
+  for (const f of frames) {
+    if (held.has(f) || !moved(f).length) continue;
+    const vs = vendorsOf(f), who = vs.map(v => names.get(v) || v).join(', ');
+    const say = k => (T[k] || '').replace('{vendor}', who);
+    const box = h('div', { c: 'placeholder', role: 'group', 'aria-label': say('blocked') },
+      h('p', {}, say('blocked')), btn(say('allow_vendor'), () => allow(vs)));
+    const wd = f.getAttribute('width'), ht = f.getAttribute('height');
+    if (/^\d+$/.test(wd || '')) box.style.width = wd + 'px';
+    if (/^\d+$/.test(ht || '')) box.style.minHeight = ht + 'px';
+    held.set(f, [box, f.style.display]);
+    f.style.display = 'none';
+    f.before(box);
+  }
+};
+const unhold = el => {
+  const [box, display] = held.get(el) || [];
+  if (!box) return;
+  held.delete(el);
+  box.remove();
+  el.style.display = display;
+};
+const allow = vs => {
+  const g = granted(consent), ok = allowed(consent);
+  for (const x of cat.vendors) if (vs.includes(x.id)) x.purposes.forEach(p => g.add(p));
+  vs.forEach(v => ok.add(v));
+  choose({ action: 'custom', purposes: [...g], vendors: [...ok] });
 };
 
 // A browser never runs a script whose type changed after insertion: make a new HTML or
@@ -359,4 +399,5 @@ w.consentkit = {
   get consent() { return consent; },
 };
 if (cfg.show) open();
+hold();
 })();
