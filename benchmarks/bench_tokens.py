@@ -1,9 +1,10 @@
 """Time TokenSigner.loads against the raw HMAC it can't avoid.
 
-Target (issue 2): ``loads`` of a reference-catalogue token <= 3x a bare
-``hmac.new(key, msg, sha256).digest()`` + ``hmac.compare_digest`` on the same bytes.
-Two figures for ``loads``: a token seen for the first time (verified and decoded),
-and a token the signer has already verified (a returning visitor, the usual case).
+Targets (issue 13), against a bare ``hmac.new(key, msg, sha256).digest()`` +
+``hmac.compare_digest`` on the same bytes: ``loads`` of a token seen for the first time
+(verified and decoded) <= 3x; of a token the signer has already verified (a returning
+visitor, the usual case) <= 0.5x. Beside the first, the floor of what a first read
+can't skip, each part timed alone.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import Path
 
 from _timing import per_call_ns
 
-from consentkit import Catalogue, Consent, TokenSigner
+from consentkit import Catalogue, Consent, TokenSigner, tokens
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "examples" / "plus-que-pro" / "catalogue.toml"
-TARGET_RATIO = 3.0
+COLD_TARGET, WARM_TARGET = 3.0, 0.5
 
 
 def main() -> None:
@@ -34,19 +35,44 @@ def main() -> None:
         signer._verified.clear()  # what a token never seen before costs
         return signer.loads(token, catalogue)
 
+    payload = token.rpartition(".")[0].encode()
+    raw = tokens._b64decode(payload)
+    consent = signer.loads(token, catalogue)
+
+    def rebuild() -> Consent:
+        header = tokens._HEADER.unpack_from(raw)
+        return tokens._consent(
+            tokens._uuid_text(header[2]),
+            consent.action,
+            consent.purposes,
+            consent.vendors,
+            tokens._utc(header[3]),
+            tokens._utc(header[4]),
+            consent.revision,
+            catalogue,
+        )
+
     baseline = per_call_ns(raw_hmac)
     results = {
         "raw HMAC-SHA256 + compare": baseline,
         "loads, token seen before": per_call_ns(lambda: signer.loads(token, catalogue)),
         "loads, first time": per_call_ns(loads_first_time),
     }
+    floor = baseline + per_call_ns(lambda: tokens._b64decode(payload)) + per_call_ns(rebuild)
     print(f"Consent token: {len(token)} bytes")
     for label, ns in results.items():
         ratio = "baseline" if ns is baseline else f"{ns / baseline:.2f}x raw HMAC"
         print(f"{label:<28} {ns / 1000:8.2f} µs   {ratio}")
-    seen = results["loads, token seen before"] / baseline
-    verdict = "met" if seen <= TARGET_RATIO else "MISSED"
-    print(f"target loads <= {TARGET_RATIO:.0f}x raw HMAC for a returning visitor: {verdict}")
+    warm = results["loads, token seen before"] / baseline
+    cold = results["loads, first time"] / baseline
+    print(f"target warm <= {WARM_TARGET}x raw HMAC: {'met' if warm <= WARM_TARGET else 'MISSED'}")
+    print(
+        f"target cold <= {COLD_TARGET:.0f}x raw HMAC: {'met' if cold <= COLD_TARGET else 'MISSED'}"
+    )
+    print(
+        f"  floor: HMAC, base64 and the Consent's fields (its id text, two UTC datetimes) "
+        f"alone: {floor / 1000:.2f} µs, {floor / baseline:.2f}x"
+    )
 
 
 if __name__ == "__main__":

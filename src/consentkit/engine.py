@@ -358,7 +358,7 @@ class RequestContext:
             elif lower == "set-cookie":
                 cookies = True
             elif lower == "content-encoding":
-                encoded = value.strip().lower() not in ("", "identity")
+                encoded = encoded or value.strip().lower() not in ("", "identity")
             elif lower == "vary":
                 vary = True
             elif lower == "content-security-policy":

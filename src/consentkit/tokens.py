@@ -109,7 +109,8 @@ class TokenSigner:
             raise ConfigurationError("a TokenSigner needs secret_keys, or Ed25519 keys")
         self._salt_bytes = salt.encode()
         self._verified: dict[tuple[int, str], tuple[Catalogue, float, Consent]] = {}
-        self._bitmaps: dict[tuple[bytes, tuple[str, ...], frozenset[str]], frozenset[str]] = {}
+        # What tokens of a catalogue look like, worked out once per catalogue.
+        self._layouts: dict[int, _Layout] = {}
 
     def _init_hmac(self, keys: list[SecretKey]) -> None:
         if not keys:
@@ -178,14 +179,10 @@ class TokenSigner:
             payload = _b64decode(value)
         except binascii.Error:
             raise InvalidToken("payload is not base64url") from None
-        consent = self._unpack(payload, catalogue, now_ts)
+        consent, expires = self._unpack(payload, catalogue, now_ts)
         if len(self._verified) >= _CACHE_SIZE:
             self._verified.clear()
-        self._verified[(id(catalogue), token)] = (
-            catalogue,
-            consent.expires_at.timestamp(),
-            consent,
-        )
+        self._verified[(id(catalogue), token)] = (catalogue, expires, consent)
         return consent
 
     def read(
@@ -202,7 +199,13 @@ class TokenSigner:
         except TokenError:
             return None
 
-    def _unpack(self, payload: bytes, catalogue: Catalogue, now_ts: float) -> Consent:
+    def _unpack(self, payload: bytes, catalogue: Catalogue, now_ts: float) -> tuple[Consent, int]:
+        """The consent in a verified payload, and when it expires (a Unix time)."""
+        layout = self._layouts.get(id(catalogue))
+        if layout is None or layout.catalogue is not catalogue:
+            if len(self._layouts) >= _LAYOUTS:
+                self._layouts.clear()
+            layout = self._layouts[id(catalogue)] = _Layout(catalogue)
         size = _HEADER.size
         if len(payload) < size:
             raise InvalidToken(f"payload is {len(payload)} bytes, too short for a consent")
@@ -219,51 +222,42 @@ class TokenSigner:
                 f"the decision expired at {expires_at:%Y-%m-%d %H:%M:%S} UTC", expires_at
             )
         end = size + rev_len
+        raw_revision = payload[size:end]
+        if raw_revision != layout.revision or fingerprint != layout.fingerprint:
+            raise self._stale(raw_revision, rev_len, fingerprint, catalogue)
+        if len(payload) != end + layout.bitmaps:
+            raise InvalidToken(f"payload is {len(payload)} bytes, wrong for this catalogue")
+        middle = end + layout.purpose_bytes
+        return (
+            _consent(
+                _uuid_text(raw_id),
+                _ACTIONS[action],
+                layout.granted(payload[end:middle], purposes=True),
+                layout.granted(payload[middle:], purposes=False),
+                _utc(decided),
+                _utc(expires),
+                catalogue.revision,
+                catalogue,
+            ),
+            expires,
+        )
+
+    @staticmethod
+    def _stale(raw: bytes, length: int, fingerprint: bytes, catalogue: Catalogue) -> TokenError:
         try:
-            revision = payload[size:end].decode("ascii")
+            revision = raw.decode("ascii")
         except UnicodeDecodeError:
-            raise InvalidToken("revision is not ASCII text") from None
-        if len(revision) != rev_len:
-            raise InvalidToken("payload ends inside the revision")
+            return InvalidToken("revision is not ASCII text")
+        if len(revision) != length:
+            return InvalidToken("payload ends inside the revision")
         if revision != catalogue.revision:
-            raise StaleConsent(
+            return StaleConsent(
                 f"given under revision {revision!r}; the catalogue is at {catalogue.revision!r}",
                 revision,
             )
-        if fingerprint != catalogue.fingerprint:
-            raise StaleConsent(
-                "given before the catalogue's optional purposes or vendors changed", revision
-            )
-        purpose_ids, vendor_ids = catalogue.optional_purposes, catalogue.optional_vendors
-        middle = end + (len(purpose_ids) + 7) // 8
-        if len(payload) != middle + (len(vendor_ids) + 7) // 8:
-            raise InvalidToken(f"payload is {len(payload)} bytes, wrong for this catalogue")
-        return Consent(
-            id=_uuid_text(raw_id),
-            action=_ACTIONS[action],
-            purposes=self._granted(payload[end:middle], purpose_ids, catalogue.essential_purposes),
-            vendors=self._granted(payload[middle:], vendor_ids, catalogue.essential_vendors),
-            decided_at=_utc(decided),
-            expires_at=_utc(expires),
-            revision=revision,
-            catalogue=catalogue,
+        return StaleConsent(
+            "given before the catalogue's optional purposes or vendors changed", revision
         )
-
-    def _granted(self, bits: bytes, ids: tuple[str, ...], always: frozenset[str]) -> frozenset[str]:
-        """The ids a bitmap grants, plus the essential ones; few distinct bitmaps exist."""
-        key = (bits, ids, always)
-        try:
-            return self._bitmaps[key]
-        except KeyError:
-            pass
-        value = int.from_bytes(bits, "little")
-        if value >> len(ids):
-            raise InvalidToken("bits set beyond the catalogue's ids")
-        granted = always | {item for i, item in enumerate(ids) if value >> i & 1}
-        if len(self._bitmaps) >= _CACHE_SIZE:
-            self._bitmaps.clear()
-        self._bitmaps[key] = granted
-        return granted
 
     def _verify(self, value: bytes, sig_text: str) -> None:
         if self._signer is not None:
@@ -274,9 +268,9 @@ class TokenSigner:
             # Comparing the encoded text, not decoded bytes, accepts only the one
             # canonical encoding: base64's last character has bits a decoder ignores.
             given = sig_text.encode("utf-8")
-            algorithm = self._signer.algorithm
+            # itsdangerous's HMAC-SHA256 with its derived keys, in one C call.
             for key in self._hmac_keys:
-                if hmac.compare_digest(_b64encode(algorithm.get_signature(key, value)), given):
+                if hmac.compare_digest(_b64encode(hmac.digest(key, value, "sha256")), given):
                     return
             raise InvalidToken("bad signature: no known key signed this token")
         sig = _b64decode_exact(sig_text, _ED25519_SIG_CHARS, "Ed25519")
@@ -288,6 +282,82 @@ class TokenSigner:
                 continue
             return
         raise InvalidToken("bad signature: no known public key verifies this token")
+
+
+#: Catalogues whose token layout is remembered; a site has one, tests a few.
+_LAYOUTS = 16
+#: Distinct bitmaps remembered per catalogue; few exist (choices are few).
+_BITMAPS = 256
+
+
+class _Layout:
+    """A catalogue's tokens: the revision and fingerprint they carry, the size of their
+    bitmaps, and what each bitmap seen grants (a handful of distinct choices)."""
+
+    __slots__ = (
+        "_purposes",
+        "_seen",
+        "_vendors",
+        "bitmaps",
+        "catalogue",
+        "fingerprint",
+        "purpose_bytes",
+        "revision",
+    )
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.revision = catalogue.revision.encode("ascii", "replace")
+        self.fingerprint = catalogue.fingerprint
+        purposes, vendors = catalogue.optional_purposes, catalogue.optional_vendors
+        self.purpose_bytes = (len(purposes) + 7) // 8
+        self.bitmaps = self.purpose_bytes + (len(vendors) + 7) // 8
+        self._purposes = (purposes, catalogue.essential_purposes)
+        self._vendors = (vendors, catalogue.essential_vendors)
+        self._seen: dict[tuple[bool, bytes], frozenset[str]] = {}
+
+    def granted(self, bits: bytes, *, purposes: bool) -> frozenset[str]:
+        """The ids a bitmap grants, essential ones included."""
+        granted = self._seen.get((purposes, bits))
+        if granted is not None:
+            return granted
+        ids, always = self._purposes if purposes else self._vendors
+        value = int.from_bytes(bits, "little")
+        if value >> len(ids):
+            raise InvalidToken("bits set beyond the catalogue's ids")
+        granted = always | {item for i, item in enumerate(ids) if value >> i & 1}
+        if len(self._seen) >= _BITMAPS:
+            self._seen.clear()
+        self._seen[(purposes, bits)] = granted
+        return granted
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _consent(
+    id: str,
+    action: Action,
+    purposes: frozenset[str],
+    vendors: frozenset[str],
+    decided_at: datetime,
+    expires_at: datetime,
+    revision: str,
+    catalogue: Catalogue,
+) -> Consent:
+    """``Consent(...)`` without the dataclass's generated ``__init__``: a token read for
+    the first time is on every new visitor's request, and the fields are known good."""
+    consent: Consent = _new(Consent)
+    _set(consent, "id", id)
+    _set(consent, "action", action)
+    _set(consent, "purposes", purposes)
+    _set(consent, "vendors", vendors)
+    _set(consent, "decided_at", decided_at)
+    _set(consent, "expires_at", expires_at)
+    _set(consent, "revision", revision)
+    _set(consent, "catalogue", catalogue)
+    return consent
 
 
 def _pack(consent: Consent) -> bytes:
