@@ -15,10 +15,16 @@ Then, in tests:
 
 .. code-block:: python
 
-    def test_ga_waits_for_consent(client, consent_cookie, consentkit_catalogue):
+    def test_ga_waits_for_consent(client, consentkit_cookie_header, consentkit_catalogue):
         assert_no_tracking(client.get("/"), consentkit_catalogue)
-        accepted = client.get("/", headers={"Cookie": consent_cookie("accept_all")})
+        cookie = consentkit_cookie_header("accept_all")
+        accepted = client.get("/", headers={"Cookie": cookie})
         assert_tracking_allowed(accepted, consentkit_catalogue, vendors=["google-analytics"])
+
+The other fixtures are taken from ``consentkit_config``: ``consentkit_catalogue`` is its
+catalogue, ``consentkit_cookie_header`` and ``make_consent`` are
+:func:`consentkit.testing.consent_cookie_header` and :func:`consentkit.testing.make_consent`
+with it given.
 """
 
 from __future__ import annotations
@@ -31,10 +37,15 @@ import pytest
 from consentkit.catalogue import Catalogue
 from consentkit.config import ConsentConfig
 from consentkit.consent import Consent
-from consentkit.testing import consent_cookie as _consent_cookie
+from consentkit.testing import consent_cookie_header as _consent_cookie_header
 from consentkit.testing import make_consent as _make_consent
 
-__all__ = ["consent_cookie", "consentkit_catalogue", "consentkit_config", "make_consent"]
+__all__ = [
+    "consentkit_catalogue",
+    "consentkit_config",
+    "consentkit_cookie_header",
+    "make_consent",
+]
 
 
 @pytest.fixture
@@ -58,12 +69,16 @@ def consentkit_catalogue(consentkit_config: ConsentConfig) -> Catalogue:
 
 
 @pytest.fixture
-def consent_cookie(consentkit_config: ConsentConfig) -> Callable[..., str]:
-    """Make ``Cookie`` header fragments for a choice: ``consent_cookie("refuse_all")``.
+def consentkit_cookie_header(consentkit_config: ConsentConfig) -> Callable[..., str]:
+    """Make ``Cookie`` header values for a choice: ``consentkit_cookie_header("refuse_all")``.
 
-    Takes :func:`consentkit.testing.consent_cookie`'s arguments after the config.
+    Takes :func:`consentkit.testing.consent_cookie_header`'s arguments after the config,
+    whose keys sign the token, so the site reads it as the visitor's choice.
+
+    .. versionchanged:: 0.1
+       Renamed from ``consent_cookie``.
     """
-    return functools.partial(_consent_cookie, consentkit_config)
+    return functools.partial(_consent_cookie_header, consentkit_config)
 
 
 @pytest.fixture

@@ -2,13 +2,17 @@
 
 .. code-block:: python
 
-    from consentkit.testing import assert_no_tracking, assert_tracking_allowed, consent_cookie
+    from consentkit.testing import (
+        assert_no_tracking,
+        assert_tracking_allowed,
+        consent_cookie_header,
+    )
 
     def test_no_ga_before_consent(client):
         assert_no_tracking(client.get("/"), config.catalogue)
 
     def test_ga_after_accept(client):
-        response = client.get("/", headers={"Cookie": consent_cookie(config)})
+        response = client.get("/", headers={"Cookie": consent_cookie_header(config)})
         assert_tracking_allowed(response, config.catalogue, vendors=["google-analytics"])
 
 The assertions read any response people test with, without importing a framework:
@@ -17,6 +21,9 @@ responses, a :class:`WSGIResponse` from :func:`call_wsgi` or :func:`call_asgi`, 
 plain ``(status, headers, body)`` tuple. They judge the response the browser would
 get: the ``Set-Cookie`` headers it would store, and the tags in the HTML it would
 load or run, recognised by the catalogue's vendor patterns as the middleware does.
+The assertions judge only a 2xx response unless told otherwise (``status=``): an error
+page (Django's 400 for a Host it doesn't allow, a 404) holds none of the page's tags,
+so it would pass for the wrong reason.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ import dataclasses
 import gzip
 import io
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Container, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from http import HTTPStatus
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -48,8 +56,9 @@ __all__ = [
     "assert_tracking_allowed",
     "call_asgi",
     "call_wsgi",
-    "consent_cookie",
+    "consent_cookie_header",
     "make_consent",
+    "tracking_held_back",
     "tracking_leaks",
 ]
 
@@ -95,7 +104,7 @@ def make_consent(
     return Consent.from_choice(cat, action, purposes=purposes, vendors=vendors, now=now)
 
 
-def consent_cookie(
+def consent_cookie_header(
     config: ConsentConfig,
     action: Action | str | Consent = "accept_all",
     *,
@@ -111,6 +120,13 @@ def consent_cookie(
     ``"accept_all"``, ``"refuse_all"``, ``"custom"`` (with ``purposes``/``vendors``), or
     a ready :class:`~consentkit.Consent`. ``expired=True`` and ``revision=`` make
     cookies the middleware must treat as no consent at all.
+
+    (:func:`consentkit.cookies.consent_cookie` is another thing: the ``Set-Cookie``
+    value the server sends. The pytest fixture ``consentkit_cookie_header`` is this
+    function bound to the site's configuration.)
+
+    .. versionchanged:: 0.1
+       Renamed from ``consent_cookie``.
     """
     if isinstance(action, Consent):
         consent = action
@@ -170,9 +186,23 @@ class _GetData(Protocol):
 
 def _status(response: object) -> int:
     if isinstance(response, tuple):
-        status = response[0]
-        return int(str(status).split(" ", 1)[0])
-    return int(getattr(response, "status_code", 0) or getattr(response, "status", 0))
+        raw: object = response[0]
+    else:
+        raw = getattr(response, "status_code", None)
+        if raw is None:
+            raw = getattr(response, "status", None)  # "200 OK" or 200
+    try:
+        return int(str(raw).split(" ", 1)[0])
+    except ValueError:
+        raise TypeError(f"can't read the status of a {type(response).__name__}") from None
+
+
+def _status_text(code: int) -> str:
+    """``"404 Not Found"``: the code with its reason phrase, when it has one."""
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
 
 
 def _headers(response: object) -> list[tuple[str, str]]:
@@ -368,47 +398,23 @@ def tracking_leaks(
     return leaks
 
 
-def _who(consent: Consent | None) -> str:
-    return "without consent" if consent is None else f"under consent {consent.action.value!r}"
-
-
-def assert_no_tracking(
-    response: object,
-    catalogue: Catalogue | ConsentConfig,
-    consent: Consent | None = None,
-    *,
-    strict: bool = False,
-) -> None:
-    """Fail, naming each leak, when ``response`` tracks beyond what ``consent`` allows.
-
-    ``consent=None`` (the default) is a first visit: only essential vendors and
-    cookies may appear. See :func:`tracking_leaks` for what counts.
-
-    :raises AssertionError: listing every leak, one per line.
-    """
-    leaks = tracking_leaks(response, catalogue, consent, strict=strict)
-    if leaks:
-        count = f"{len(leaks)} tracking leak{'s' if len(leaks) > 1 else ''}"
-        raise AssertionError(
-            f"{count} {_who(consent)}:\n" + "\n".join(f"  - {leak}" for leak in leaks)
-        )
-
-
-def assert_tracking_allowed(
+def tracking_held_back(
     response: object,
     catalogue: Catalogue | ConsentConfig,
     consent: Consent | None = None,
     *,
     vendors: Iterable[str] = (),
-) -> None:
-    """Fail when ``response`` holds back what ``consent`` allows: the opposite check.
+) -> list[str]:
+    """What in ``response`` holds back what ``consent`` allows: one sentence per problem.
 
-    It fails for a tag of an allowed vendor left neutralised, for a ``Set-Cookie``
-    deleting an allowed cookie, and for each of ``vendors`` that has no tag that would
-    load or run in the page ("GA is live after Tout accepter"). ``consent=None``
-    means "everything accepted".
+    The opposite of :func:`tracking_leaks`, and what shows that a site honoured a
+    choice: a ``Set-Cookie`` deleting a cookie the consent allows, a tag of an allowed
+    vendor left neutralised, a tag neutralised for a vendor the catalogue doesn't know
+    (no consent can ever bring it to life: a typo, or another catalogue than the
+    site's), and each of ``vendors`` with no tag that would load or run in the page.
+    ``consent=None`` means "everything accepted". The status is not judged.
 
-    :raises AssertionError: listing every problem, one per line.
+    .. versionadded:: 0.1
     """
     cat = catalogue.catalogue if isinstance(catalogue, ConsentConfig) else catalogue
     if consent is None:
@@ -433,11 +439,100 @@ def assert_tracking_allowed(
         for vendor, shown, line in scanner.inert:
             if gate.allows_vendor(vendor):
                 problems.append(f"line {line}: {shown} of vendor {vendor!r} is still neutralised")
+            elif cat.vendor(vendor) is None:
+                problems.append(
+                    f"line {line}: {shown} is neutralised for vendor {vendor!r}, "
+                    "which the catalogue doesn't know"
+                )
     for vendor in vendors:
         if not gate.allows_vendor(vendor):
             problems.append(f"vendor {vendor!r} is not allowed by this consent")
         elif vendor not in active:
             problems.append(f"no tag of vendor {vendor!r} would load or run")
+    return problems
+
+
+def _who(consent: Consent | None) -> str:
+    return "without consent" if consent is None else f"under consent {consent.action.value!r}"
+
+
+def _require_status(response: object, status: int | Container[int] | None) -> None:
+    """Fail unless the response's status is the one the test means to judge.
+
+    An error page holds none of the page's tags, so "nothing tracks" would pass for
+    the wrong reason (Django answers 400 to a ``Host`` it doesn't allow): by default
+    only a 2xx is judged.
+    """
+    code = _status(response)
+    if status is None:
+        if 200 <= code < 300:
+            return
+        raise AssertionError(
+            f"the response is a {_status_text(code)}, not a 2xx: it isn't the page under "
+            f"test (pass status={code} to judge it all the same)"
+        )
+    if code == status if isinstance(status, int) else code in status:
+        return
+    wanted = status if isinstance(status, int) else f"one of {status!r}"
+    raise AssertionError(f"the response is a {_status_text(code)}, not {wanted}")
+
+
+def assert_no_tracking(
+    response: object,
+    catalogue: Catalogue | ConsentConfig,
+    consent: Consent | None = None,
+    *,
+    strict: bool = False,
+    status: int | Container[int] | None = None,
+) -> None:
+    """Fail, naming each leak, when ``response`` tracks beyond what ``consent`` allows.
+
+    ``consent=None`` (the default) is a first visit: only essential vendors and
+    cookies may appear. See :func:`tracking_leaks` for what counts.
+
+    :param status: the status the response must have: a code, or a container of
+        codes (``range(400, 500)``). By default any 2xx, and anything else fails,
+        since an error page passes for the wrong reason.
+    :raises AssertionError: for another status, or listing every leak, one per line.
+
+    .. versionchanged:: 0.1
+       A response that isn't a 2xx fails unless ``status`` allows it.
+    """
+    _require_status(response, status)
+    leaks = tracking_leaks(response, catalogue, consent, strict=strict)
+    if leaks:
+        count = f"{len(leaks)} tracking leak{'s' if len(leaks) > 1 else ''}"
+        raise AssertionError(
+            f"{count} {_who(consent)}:\n" + "\n".join(f"  - {leak}" for leak in leaks)
+        )
+
+
+def assert_tracking_allowed(
+    response: object,
+    catalogue: Catalogue | ConsentConfig,
+    consent: Consent | None = None,
+    *,
+    vendors: Iterable[str] = (),
+    status: int | Container[int] | None = None,
+) -> None:
+    """Fail when ``response`` holds back what ``consent`` allows: the opposite check.
+
+    It fails for a tag of an allowed vendor left neutralised, for a ``Set-Cookie``
+    deleting an allowed cookie, and for each of ``vendors`` that has no tag that would
+    load or run in the page ("GA is live after Tout accepter"). ``consent=None``
+    means "everything accepted". See :func:`tracking_held_back` for what counts.
+
+    :param status: the status the response must have, as for :func:`assert_no_tracking`.
+    :raises AssertionError: for another status, or listing every problem, one per line.
+
+    .. versionchanged:: 0.1
+       A response that isn't a 2xx fails unless ``status`` allows it.
+    """
+    _require_status(response, status)
+    cat = catalogue.catalogue if isinstance(catalogue, ConsentConfig) else catalogue
+    if consent is None:
+        consent = Consent.accept_all(cat)
+    problems = tracking_held_back(response, cat, consent, vendors=vendors)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise AssertionError(

@@ -8,8 +8,8 @@ once the plugin is also registered by its ``pytest11`` entry point.
 from __future__ import annotations
 
 from consentkit.pytest_plugin import (  # noqa: F401  # fixtures, found by name
-    consent_cookie,
     consentkit_catalogue,
+    consentkit_cookie_header,
     make_consent,
 )
 from tests.helpers import ROOT

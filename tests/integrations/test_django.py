@@ -79,27 +79,32 @@ class TestExampleProject:
         assert names == ["sessionid"]
 
     def test_intact_after_accept(
-        self, client: Client, consent_cookie: Callable[..., str], consentkit_catalogue: Catalogue
+        self,
+        client: Client,
+        consentkit_cookie_header: Callable[..., str],
+        consentkit_catalogue: Catalogue,
     ) -> None:
         """After "Tout accepter", gtag.js is live, `_ga` is set, and the template knows."""
-        response = client.get("/mon-compte", HTTP_COOKIE=consent_cookie())
+        response = client.get("/mon-compte", HTTP_COOKIE=consentkit_cookie_header())
         body = response.content.decode()
         assert GTAG_LIVE in body
         assert "Mesure d'audience acceptée jusqu'au" in body
         assert "_ga" in response.cookies
         assert_tracking_allowed(response, consentkit_catalogue, vendors=["google-analytics"])
 
-    def test_request_consent(self, client: Client, consent_cookie: Callable[..., str]) -> None:
+    def test_request_consent(
+        self, client: Client, consentkit_cookie_header: Callable[..., str]
+    ) -> None:
         """Views read the visitor's decision as request.consent."""
         assert client.get("/whoami").json() == {"consent": None}
-        refused = client.get("/whoami", HTTP_COOKIE=consent_cookie("refuse_all"))
+        refused = client.get("/whoami", HTTP_COOKIE=consentkit_cookie_header("refuse_all"))
         assert refused.json() == {"consent": "refuse_all"}
 
     def test_stale_ga_expired_on_every_domain(
-        self, client: Client, consent_cookie: Callable[..., str]
+        self, client: Client, consentkit_cookie_header: Callable[..., str]
     ) -> None:
         """A refused visitor's `_ga` is expired host-only and on the parent domain, both sent."""
-        cookie = consent_cookie("refuse_all") + "; _ga=GA1.1.1.1"
+        cookie = consentkit_cookie_header("refuse_all") + "; _ga=GA1.1.1.1"
         response = client.get("/whoami", HTTP_COOKIE=cookie, HTTP_HOST="www.example.com")
         deletions = [c for c in set_cookies(response) if c.startswith("_ga=")]
         assert len(deletions) >= 2
@@ -209,7 +214,9 @@ class TestTemplates:
         return make
 
     def test_filters_and_context_processor(
-        self, request_for: Callable[[str], HttpRequest], consent_cookie: Callable[..., str]
+        self,
+        request_for: Callable[[str], HttpRequest],
+        consentkit_cookie_header: Callable[..., str],
     ) -> None:
         """`allows_vendor` and `{{ consent }}` follow the visitor's consent in templates."""
         source = (
@@ -218,5 +225,5 @@ class TestTemplates:
             '|{{ consent|allows_vendor:"google-recaptcha" }}'
         )
         assert self.render(source, request_for("")) == "False|False||True"
-        accepted = self.render(source, request_for(consent_cookie()))
+        accepted = self.render(source, request_for(consentkit_cookie_header()))
         assert accepted == "True|True|accept_all|True"

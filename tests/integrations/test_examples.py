@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from consentkit import Catalogue, ConsentConfig
-from consentkit.testing import assert_no_tracking, assert_tracking_allowed, consent_cookie
+from consentkit.testing import assert_no_tracking, assert_tracking_allowed, consent_cookie_header
 from tests.helpers import EXAMPLE_CATALOGUE, SECRET
 from tests.integrations.conftest import EXAMPLES, GTAG_INERT, GTAG_LIVE
 from tests.servers import free_port, running
@@ -76,7 +76,7 @@ def test_choice_recorded_then_honoured(http: httpx.Client, config: ConsentConfig
     chosen = http.post("/_consentkit/consent", json={"action": "accept_all"})
     assert chosen.status_code == 200
     assert http.get("/whoami").json() == {"consent": "accept_all"}
-    response = http.get("/mon-compte", headers={"Cookie": consent_cookie(config)})
+    response = http.get("/mon-compte", headers={"Cookie": consent_cookie_header(config)})
     assert GTAG_LIVE in response.text
     assert any(c.startswith("_ga=") for c in response.headers.get_list("set-cookie"))
     assert_tracking_allowed(response, config.catalogue, vendors=["google-analytics"])

@@ -70,29 +70,35 @@ class TestExampleApp:
     def test_intact_after_accept(
         self,
         app: Flask,
-        consent_cookie: Callable[..., str],
+        consentkit_cookie_header: Callable[..., str],
         consentkit_catalogue: Catalogue,
     ) -> None:
         """After "Tout accepter", gtag.js is live and `_ga` is set."""
         # Werkzeug's client replaces a Cookie header with its jar's: no jar here.
         client = app.test_client(use_cookies=False)
-        response = client.get("/mon-compte", headers={"Cookie": consent_cookie("accept_all")})
+        response = client.get(
+            "/mon-compte", headers={"Cookie": consentkit_cookie_header("accept_all")}
+        )
         assert GTAG_LIVE in response.get_data(as_text=True)
         assert any(c.startswith("_ga=") for c in response.headers.getlist("Set-Cookie"))
         assert_tracking_allowed(response, consentkit_catalogue, vendors=["google-analytics"])
 
-    def test_current_consent(self, app: Flask, consent_cookie: Callable[..., str]) -> None:
+    def test_current_consent(
+        self, app: Flask, consentkit_cookie_header: Callable[..., str]
+    ) -> None:
         """Views see the visitor's decision through current_consent()."""
         client = app.test_client(use_cookies=False)
         assert client.get("/whoami").get_json() == {"consent": None}
-        refused = client.get("/whoami", headers={"Cookie": consent_cookie("refuse_all")})
+        refused = client.get("/whoami", headers={"Cookie": consentkit_cookie_header("refuse_all")})
         assert refused.get_json() == {"consent": "refuse_all"}
 
-    def test_template_helper(self, app: Flask, consent_cookie: Callable[..., str]) -> None:
+    def test_template_helper(
+        self, app: Flask, consentkit_cookie_header: Callable[..., str]
+    ) -> None:
         """Templates ask `vendor_allowed(id)`, which follows the visitor's consent."""
         client = app.test_client(use_cookies=False)
         assert "Google Analytics est neutralisé" in client.get("/").get_data(as_text=True)
-        accepted = client.get("/", headers={"Cookie": consent_cookie("accept_all")})
+        accepted = client.get("/", headers={"Cookie": consentkit_cookie_header("accept_all")})
         assert "Mesure d'audience acceptée" in accepted.get_data(as_text=True)
 
     def test_endpoint_records_a_choice(self, app: Flask) -> None:

@@ -85,28 +85,31 @@ class TestFastAPIExample:
     def test_intact_after_accept(
         self,
         client: ASGIClient,
-        consent_cookie: Callable[..., str],
+        consentkit_cookie_header: Callable[..., str],
         consentkit_catalogue: Catalogue,
     ) -> None:
         """After "Tout accepter", gtag.js is live and `_ga` is set."""
-        response = client.get("/mon-compte", headers={"Cookie": consent_cookie()})
+        response = client.get("/mon-compte", headers={"Cookie": consentkit_cookie_header()})
         assert GTAG_LIVE in response.text
         assert any(c.startswith("_ga=") for c in response.headers.get_list("set-cookie"))
         assert_tracking_allowed(response, consentkit_catalogue, vendors=["google-analytics"])
 
     def test_dependency_gives_the_consent(
-        self, client: ASGIClient, consent_cookie: Callable[..., str]
+        self, client: ASGIClient, consentkit_cookie_header: Callable[..., str]
     ) -> None:
         """Handlers get the visitor's decision through Depends(consent_dependency)."""
         assert client.get("/whoami").json() == {"consent": None}
-        custom = consent_cookie("custom", purposes=["audience"])
+        custom = consentkit_cookie_header("custom", purposes=["audience"])
         assert client.get("/whoami", headers={"Cookie": custom}).json() == {"consent": "custom"}
 
     def test_bad_token_is_no_consent(
-        self, client: ASGIClient, consent_cookie: Callable[..., str]
+        self, client: ASGIClient, consentkit_cookie_header: Callable[..., str]
     ) -> None:
         """Expired and stale cookies give handlers no consent, and GA stays inert."""
-        for cookie in (consent_cookie(expired=True), consent_cookie(revision="2020-01-01")):
+        for cookie in (
+            consentkit_cookie_header(expired=True),
+            consentkit_cookie_header(revision="2020-01-01"),
+        ):
             assert client.get("/whoami", headers={"Cookie": cookie}).json() == {"consent": None}
             assert GTAG_INERT in client.get("/", headers={"Cookie": cookie}).text
 

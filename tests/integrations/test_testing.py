@@ -22,8 +22,9 @@ from consentkit.testing import (
     assert_tracking_allowed,
     call_asgi,
     call_wsgi,
-    consent_cookie,
+    consent_cookie_header,
     make_consent,
+    tracking_held_back,
     tracking_leaks,
 )
 from tests import apps
@@ -131,20 +132,96 @@ class TestAssertions:
         assert tracking_leaks((200, headers, b""), catalogue) == []
 
 
+class TestStatus:
+    @pytest.mark.parametrize("status", [400, 404, 500, 302])
+    def test_not_2xx_fails(self, catalogue: Catalogue, status: int) -> None:
+        """An error page (Django's 400 for a Host it doesn't allow) holds none of the page's
+        tags: both assertions fail on it, naming the status, instead of passing."""
+        response = (status, [("Content-Type", "text/plain")], b"Bad Request (400)")
+        for check in (assert_no_tracking, assert_tracking_allowed):
+            with pytest.raises(AssertionError, match=rf"^the response is a {status} .*not a 2xx"):
+                check(response, catalogue)
+
+    def test_opt_in_judges_an_error_page(self, catalogue: Catalogue) -> None:
+        """`status=` names the status the test means to judge: a code or a container."""
+        page = (404, [("Content-Type", "text/html")], b"<p>introuvable</p>")
+        assert_no_tracking(page, catalogue, status=404)
+        assert_no_tracking(page, catalogue, status=range(400, 500))
+        assert_tracking_allowed(page, catalogue, status={404, 410})
+        with pytest.raises(AssertionError, match="tracking leak"):
+            assert_no_tracking((404, LEAKY, LEAKY_PAGE), catalogue, status=404)
+
+    def test_opt_in_is_exact(self, catalogue: Catalogue) -> None:
+        """A status other than the one allowed fails, even a 200."""
+        ok = (200, [("Content-Type", "text/html")], b"")
+        with pytest.raises(AssertionError, match=r"^the response is a 200 OK, not 404$"):
+            assert_no_tracking(ok, catalogue, status=404)
+        with pytest.raises(AssertionError, match=r"not one of range\(400, 500\)"):
+            assert_tracking_allowed(ok, catalogue, status=range(400, 500))
+
+    def test_status_of_every_response_kind(self, config: ConsentConfig) -> None:
+        """The status is read from a WSGIResponse, a tuple with a status line, and objects
+        with `status_code` or `status`; a response without one is a TypeError."""
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        with pytest.raises(AssertionError, match="404"):
+            assert_no_tracking(call_wsgi(app, "/nowhere"), config.catalogue)
+        assert_no_tracking(("200 OK", [], b""), config.catalogue)
+        with pytest.raises(AssertionError, match="403 Forbidden"):
+            assert_no_tracking(("403 Forbidden", [], b""), config.catalogue)
+
+        class Response:
+            status = "201 Created"
+            headers: list[tuple[str, str]] = []  # noqa: RUF012
+            content = b""
+
+        assert_no_tracking(Response(), config.catalogue)
+        Response.status = "none"
+        with pytest.raises(TypeError, match="can't read the status of a Response"):
+            assert_no_tracking(Response(), config.catalogue)
+
+
+class TestHeldBack:
+    def test_lists_what_a_consent_allows_but_the_page_holds_back(
+        self, config: ConsentConfig
+    ) -> None:
+        """The page a site serves without consent, judged as if accepted: GA's tags are
+        still neutralised, which is what a wrong key looks like."""
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        held = tracking_held_back(call_wsgi(app, "/"), config, vendors=["google-analytics"])
+        assert len(held) == 3
+        assert all("of vendor 'google-analytics' is still neutralised" in h for h in held[:2])
+        assert held[2] == "no tag of vendor 'google-analytics' would load or run"
+        accepted = call_wsgi(app, "/", cookie=consent_cookie_header(config))
+        assert tracking_held_back(accepted, config, vendors=["google-analytics"]) == []
+
+    def test_vendor_the_catalogue_does_not_know(self, catalogue: Catalogue) -> None:
+        """A tag neutralised for a vendor the catalogue lacks can never load: a typo, or
+        another catalogue than the site's. Refusing doesn't excuse it."""
+        page = b'<img data-consentkit-vendor="matomo" data-consentkit-src="https://m.example/p">'
+        response = (200, [("Content-Type", "text/html")], page)
+        expected = [
+            'line 1: <img data-consentkit-src="https://m.example/p"> is neutralised for '
+            "vendor 'matomo', which the catalogue doesn't know"
+        ]
+        assert tracking_held_back(response, catalogue) == expected
+        refused = make_consent(catalogue, "refuse_all")
+        assert tracking_held_back(response, catalogue, refused) == expected
+
+
 class TestPlainApps:
     def test_wsgi_call(self, config: ConsentConfig) -> None:
         """A plain WSGI call's result is checked: GA neutralised, intact after accept."""
         app = WSGIConsentMiddleware(apps.wsgi_app, config)
         assert_no_tracking(call_wsgi(app, "/"), config.catalogue)
         assert_no_tracking(call_wsgi(app, "/set-ga"), config.catalogue)
-        accepted = call_wsgi(app, "/", cookie=consent_cookie(config))
+        accepted = call_wsgi(app, "/", cookie=consent_cookie_header(config))
         assert_tracking_allowed(accepted, config.catalogue, vendors=["google-analytics"])
 
     def test_asgi_call(self, config: ConsentConfig) -> None:
         """A plain ASGI call's result is checked the same way."""
         app = ASGIConsentMiddleware(apps.asgi_app, config)  # type: ignore[arg-type]
         assert_no_tracking(call_asgi(app, "/"), config.catalogue)
-        accepted = call_asgi(app, "/", cookie=consent_cookie(config, "accept_all"))
+        accepted = call_asgi(app, "/", cookie=consent_cookie_header(config, "accept_all"))
         assert_tracking_allowed(accepted, config.catalogue, vendors=["google-analytics"])
 
     def test_unprotected_app_fails(self, config: ConsentConfig) -> None:
@@ -169,7 +246,7 @@ class TestConsentCookie:
     ) -> None:
         """Valid cookies give the app that choice; expired and stale ones give none."""
         app = WSGIConsentMiddleware(apps.wsgi_app, config)
-        cookie = consent_cookie(config, **kwargs)  # type: ignore[arg-type]
+        cookie = consent_cookie_header(config, **kwargs)  # type: ignore[arg-type]
         assert call_wsgi(app, "/whoami", cookie=cookie).body.decode() == (expected or "none")
 
     def test_custom_vendors(self, config: ConsentConfig) -> None:
@@ -177,7 +254,7 @@ class TestConsentCookie:
         consent = make_consent(config, "custom", purposes=["audience"], vendors=[])
         assert not consent.allows_vendor("google-analytics")
         app = WSGIConsentMiddleware(apps.wsgi_app, config)
-        response = call_wsgi(app, "/", cookie=consent_cookie(config, consent))
+        response = call_wsgi(app, "/", cookie=consent_cookie_header(config, consent))
         assert_no_tracking(response, config.catalogue, consent)
 
 
@@ -195,8 +272,8 @@ def test_plugin_in_a_fresh_project(tmp_path: Path) -> None:
     )
     (tmp_path / "test_site.py").write_text(
         "from consentkit import TokenSigner\n"
-        "def test_cookie(consent_cookie, consentkit_catalogue, make_consent):\n"
-        "    name, token = consent_cookie('refuse_all').split('=', 1)\n"
+        "def test_cookie(consentkit_cookie_header, consentkit_catalogue, make_consent):\n"
+        "    name, token = consentkit_cookie_header('refuse_all').split('=', 1)\n"
         f"    consent = TokenSigner([{SECRET!r}]).read(token, consentkit_catalogue)\n"
         "    assert name == 'consentkit' and consent.action == 'refuse_all'\n"
         "    assert make_consent('accept_all').allows_vendor('google-analytics')\n",
