@@ -85,7 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     sign.set_defaults(run=_sign)
 
     audit = commands.add_parser(
-        "audit", help="find cookies and tags that track before consent (exit 1 on a leak)"
+        "audit",
+        help="find what tracks before consent (exit 1 on a leak, 2 when it can't check)",
+        description="Visit pages before any choice and, given the key, after each; report "
+        "what tracks when it shouldn't. Exit 0 when all is well; 1 on a leak or a choice "
+        "the site did not honour; 2 when the audit could not check (a page not 2xx, a site "
+        "unreachable, a target or catalogue that can't be loaded).",
     )
     audit.add_argument(
         "target", metavar="URL-or-APP", help="http://127.0.0.1:8000 or pkg.module:app"
@@ -289,22 +294,29 @@ def _inspect(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _audit(args: argparse.Namespace, out: TextIO) -> int:
-    from consentkit.audit import audit, load_target
+    """Exit 0 when all is well, 1 on a leak or an unhonoured choice, 2 when the audit
+    could not check (nothing proved): see ``AuditReport.exit_code``."""
+    from consentkit.audit import audit, load_target, target_origin
 
-    catalogue = Catalogue.from_file(args.catalogue)
-    keys = _hmac_keys(args)
-    signer = TokenSigner(keys) if keys else None
-    report = audit(
-        load_target(args.target),
-        catalogue,
-        args.path or ["/"],
-        signer=signer,
-        cookie_name=args.cookie_name,
-    )
+    try:
+        catalogue = Catalogue.from_file(args.catalogue)
+        keys = _hmac_keys(args)
+        signer = TokenSigner(keys) if keys else None
+        report = audit(
+            load_target(args.target),
+            catalogue,
+            args.path or ["/"],
+            signer=signer,
+            cookie_name=args.cookie_name,
+            origin=target_origin(args.target),
+        )
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=out)
+        return 2
     if signer is None:
         print("(no --key: only the first visit is audited, not the choices)", file=out)
     print(report.render(), file=out)
-    return 0 if report.ok else 1
+    return report.exit_code
 
 
 def _yes_no(value: bool) -> str:

@@ -449,7 +449,8 @@ def tracking_held_back(
             problems.append(f"vendor {vendor!r} is not allowed by this consent")
         elif vendor not in active:
             problems.append(f"no tag of vendor {vendor!r} would load or run")
-    return problems
+    # A cookie is deleted once per domain it may have been set for: said once.
+    return list(dict.fromkeys(problems))
 
 
 def _who(consent: Consent | None) -> str:
