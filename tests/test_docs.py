@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tomllib
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +82,64 @@ def test_fastapi_extra_has_what_the_docs_use() -> None:
     extra = {re.split(r"[<>=\[]", d)[0] for d in project["optional-dependencies"]["fastapi"]}
 
     assert {"fastapi", "uvicorn", "httpx"} <= extra
+
+
+#: The app docs/testing.md calls `myproject`: a Flask site with Google Analytics on `/`,
+#: like the README's quick start, whose `/` also sets `_ga`.
+TESTING_MD_PROJECT = """
+import os
+from pathlib import Path
+
+from flask import Flask, make_response
+from consentkit.integrations.flask import ConsentKit
+
+app = Flask(__name__)
+app.config["CONSENTKIT_CATALOGUE"] = str(Path(__file__).with_name("catalogue.toml"))
+app.config["CONSENTKIT_SECRET_KEYS"] = [os.environ["CONSENTKIT_SECRET_KEY"]]
+ConsentKit(app)
+
+
+@app.get("/")
+def home():
+    response = make_response(
+        '<html><head><script async src="https://www.googletagmanager.com/gtag/js?id=G-X">'
+        "</script></head><body>Accueil</body></html>"
+    )
+    response.set_cookie("_ga", "GA1.1.1.1", max_age=63072000)
+    return response
+"""
+
+
+def test_testing_md_snippets_pass_as_a_test_suite(tmp_path: Path) -> None:
+    """docs/testing.md's snippets, each saved under the file name its first line gives,
+    pass as a site's own test suite, with consentkit's pytest plugin and an app that
+    serves Google Analytics as the page says."""
+    text = (ROOT / "docs" / "testing.md").read_text("utf-8")
+    files: dict[str, str] = {}
+    for code in re.findall(r"```python\n(.*?)```", text, re.S):
+        name = re.match(r"# (\w+\.py)\n", code)
+        assert name is not None, f"a testing.md snippet doesn't start with its file name:\n{code}"
+        assert name.group(1) not in files, f"two testing.md snippets are {name.group(1)}"
+        files[name.group(1)] = code
+    assert "conftest.py" in files
+    shutil.copy(EXAMPLE_CATALOGUE, tmp_path / "catalogue.toml")
+    (tmp_path / "myproject.py").write_text(TESTING_MD_PROJECT, "utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", "utf-8")
+    for name, code in files.items():
+        (tmp_path / name).write_text(code, "utf-8")
+    registered = any(
+        ep.value == "consentkit.pytest_plugin" for ep in entry_points(group="pytest11")
+    )
+    plugin = [] if registered else ["-p", "consentkit.pytest_plugin"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin],
+        cwd=tmp_path,
+        env={**os.environ, "CONSENTKIT_SECRET_KEY": "a-long-random-secret-for-the-docs-tests"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    tests = sum(code.count("\ndef test_") for code in files.values())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{tests} passed" in result.stdout

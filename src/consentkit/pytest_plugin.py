@@ -74,9 +74,6 @@ def consentkit_cookie_header(consentkit_config: ConsentConfig) -> Callable[..., 
 
     Takes :func:`consentkit.testing.consent_cookie_header`'s arguments after the config,
     whose keys sign the token, so the site reads it as the visitor's choice.
-
-    .. versionchanged:: 0.1
-       Renamed from ``consent_cookie``.
     """
     return functools.partial(_consent_cookie_header, consentkit_config)
 

@@ -124,9 +124,6 @@ def consent_cookie_header(
     (:func:`consentkit.cookies.consent_cookie` is another thing: the ``Set-Cookie``
     value the server sends. The pytest fixture ``consentkit_cookie_header`` is this
     function bound to the site's configuration.)
-
-    .. versionchanged:: 0.1
-       Renamed from ``consent_cookie``.
     """
     if isinstance(action, Consent):
         consent = action
@@ -495,9 +492,6 @@ def assert_no_tracking(
         codes (``range(400, 500)``). By default any 2xx, and anything else fails,
         since an error page passes for the wrong reason.
     :raises AssertionError: for another status, or listing every leak, one per line.
-
-    .. versionchanged:: 0.1
-       A response that isn't a 2xx fails unless ``status`` allows it.
     """
     _require_status(response, status)
     leaks = tracking_leaks(response, catalogue, consent, strict=strict)
@@ -525,9 +519,6 @@ def assert_tracking_allowed(
 
     :param status: the status the response must have, as for :func:`assert_no_tracking`.
     :raises AssertionError: for another status, or listing every problem, one per line.
-
-    .. versionchanged:: 0.1
-       A response that isn't a 2xx fails unless ``status`` allows it.
     """
     _require_status(response, status)
     cat = catalogue.catalogue if isinstance(catalogue, ConsentConfig) else catalogue
