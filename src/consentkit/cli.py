@@ -2,7 +2,8 @@
 tokens, keep the proof-of-consent ledger.
 
 Exit codes: 0 when all is well, 1 when the command found a problem (an invalid
-catalogue, a token that isn't valid), 2 for a usage error.
+catalogue, a token that isn't valid, a leak), 2 for a usage error, and for an audit
+that could not check (a page not 2xx, a site unreachable).
 """
 
 from __future__ import annotations
