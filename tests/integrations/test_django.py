@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -190,6 +191,61 @@ class TestCsrf:
         assert "consentkit" in response.cookies
         # The cookie set is honoured on the next request, through the client's jar.
         assert csrf_client.get("/whoami").json() == {"consent": "accept_all"}
+
+    def test_chunked_post_is_read(self) -> None:
+        """A consent POST without Content-Length (chunked) is read, under WSGI as under
+        ASGI, as the WSGI and ASGI middleware read it."""
+        import asyncio
+        import io
+
+        from django.core.handlers.asgi import ASGIHandler
+        from django.core.handlers.wsgi import WSGIHandler
+
+        body = b'{"action": "refuse_all"}'
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/_consentkit/consent",
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "testserver",
+            "CONTENT_TYPE": "application/json",
+            "HTTP_TRANSFER_ENCODING": "chunked",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.input_terminated": True,
+            "wsgi.errors": io.StringIO(),
+        }
+        statuses: list[str] = []
+        WSGIHandler()(environ, lambda status, headers, exc=None: statuses.append(status))
+
+        sent: list[dict[str, Any]] = []
+        chunks = [
+            {"type": "http.request", "body": body[:10], "more_body": True},
+            {"type": "http.request", "body": body[10:], "more_body": False},
+        ]
+
+        async def receive() -> dict[str, Any]:
+            if chunks:
+                return chunks.pop(0)
+            await asyncio.sleep(30)  # Django listens for a disconnect until it answers
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/_consentkit/consent",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+            "server": ("testserver", 80),
+            "scheme": "http",
+            "asgi": {"version": "3.0"},
+        }
+        asyncio.run(ASGIHandler()(scope, receive, send))
+
+        assert (statuses, sent[0]["status"]) == (["200 OK"], 200)
 
     def test_csrf_still_guards_the_site(self, csrf_client: Client) -> None:
         """Other POSTs without a CSRF token are still refused by Django."""

@@ -188,7 +188,13 @@ class ConsentMiddleware:
         elif length > 0:
             body = request.read(limit + 1)
         else:
-            body = b""
+            # No length: a chunked body. Django's ASGI request holds it whole; its WSGI
+            # request reads nothing, so the server's stream is read when the server
+            # says it ends (``wsgi.input_terminated``), as the WSGI adapter does.
+            body = request.read(limit + 1)
+            stream = meta.get("wsgi.input")
+            if not body and stream is not None and meta.get("wsgi.input_terminated"):
+                body = stream.read(limit + 1)
         mount = engine.config.mount_path
         answer = handle(
             engine,
