@@ -9,6 +9,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from consentkit._http import (
+    declared_length,
+    scope_client,
+    scope_headers,
+    scope_host,
+    too_large,
+)
 from consentkit.config import ConsentConfig
 from consentkit.endpoints import EndpointRequest, handle
 from consentkit.engine import CONSENT_KEY, BodyStream, Engine
@@ -42,10 +49,10 @@ class ASGIConsentMiddleware:
         if engine.is_endpoint(scope["path"]):
             await self._endpoint(scope, receive, send)
             return
-        headers = _headers(scope)
+        headers = scope_headers(scope)
         ctx = engine.for_request(
             scope["method"],
-            _host(scope, headers),
+            scope_host(scope, headers),
             headers.get("cookie"),
             user_agent=headers.get("user-agent"),
             accept_language=headers.get("accept-language"),
@@ -94,14 +101,11 @@ class ASGIConsentMiddleware:
 
     async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         engine = self.engine
-        headers = _headers(scope)
+        headers = scope_headers(scope)
         limit = engine.config.max_body
-        try:
-            declared = int(headers.get("content-length", "-1"))
-        except ValueError:
-            declared = -1
-        if declared > limit:
-            body = b"\0" * (limit + 1)  # refused by size, never read
+        declared = declared_length(headers.get("content-length"))
+        if declared is not None and declared > limit:
+            body = too_large(limit)
         else:
             body = await _read_body(receive, limit + 1)
         request = EndpointRequest(
@@ -111,9 +115,9 @@ class ASGIConsentMiddleware:
             headers=headers,
             body=body,
             scheme=scope.get("scheme", "http"),
-            host=_host(scope, headers),
+            host=scope_host(scope, headers),
             consent=engine.read_consent(headers.get("cookie")),
-            client=(scope.get("client") or (None,))[0],
+            client=scope_client(scope),
         )
         response = handle(engine, request)
         await send(
@@ -142,28 +146,3 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if size >= limit or not message.get("more_body", False):
             break
     return b"".join(chunks)[:limit]
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    """Request headers by lower-case name; repeated ``Cookie`` headers are joined as HTTP/2 says."""
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", ()):
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        if name in headers:
-            headers[name] += ("; " if name == "cookie" else ", ") + value
-        else:
-            headers[name] = value
-    return headers
-
-
-def _host(scope: Scope, headers: dict[str, str]) -> str:
-    host = headers.get("host")
-    if host:
-        return host
-    server = scope.get("server")
-    if server:
-        name, port = server[0], server[1]
-        default = 443 if scope.get("scheme") == "https" else 80
-        return f"{name}:{port}" if port and port != default else str(name)
-    return ""

@@ -13,6 +13,13 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
+from consentkit._http import (
+    declared_length,
+    environ_client,
+    environ_headers,
+    environ_host,
+    too_large,
+)
 from consentkit.config import ConsentConfig
 from consentkit.endpoints import EndpointRequest, handle
 from consentkit.engine import CONSENT_KEY, BodyStream, Engine, RequestContext
@@ -42,7 +49,7 @@ class WSGIConsentMiddleware:
             return self._endpoint(environ, start_response)
         ctx = engine.for_request(
             environ.get("REQUEST_METHOD", "GET"),
-            _host(environ),
+            environ_host(environ),
             environ.get("HTTP_COOKIE"),
             user_agent=environ.get("HTTP_USER_AGENT"),
             accept_language=environ.get("HTTP_ACCEPT_LANGUAGE"),
@@ -71,28 +78,26 @@ class WSGIConsentMiddleware:
         engine = self.engine
         limit = engine.config.max_body
         body = b""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
-            length = -1
+        length = declared_length(environ.get("CONTENT_LENGTH") or None)
         stream = environ.get("wsgi.input")
-        if length > limit:
-            body = b"\0" * (limit + 1)  # refused by size, never read
-        elif stream is not None and length > 0:
+        if length is not None and length > limit:
+            body = too_large(limit)
+        elif stream is not None and length:
             body = stream.read(length)
-        elif stream is not None and length < 0 and environ.get("wsgi.input_terminated"):
+        elif stream is not None and length is None and environ.get("wsgi.input_terminated"):
+            # Chunked: read to its end, which the server marks (PEP 3333 allows nothing else).
             body = stream.read(limit + 1)
         prefix = engine.config.mount_path
         request = EndpointRequest(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             path=environ.get("PATH_INFO", "")[len(prefix) :] or "/",
             query=environ.get("QUERY_STRING", ""),
-            headers=_headers(environ),
+            headers=environ_headers(environ),
             body=body,
             scheme=environ.get("wsgi.url_scheme", "http"),
-            host=_host(environ),
+            host=environ_host(environ),
             consent=engine.read_consent(environ.get("HTTP_COOKIE")),
-            client=environ.get("REMOTE_ADDR"),
+            client=environ_client(environ),
         )
         response = handle(engine, request)
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}", response.headers)
@@ -244,27 +249,5 @@ class _Body:
 def _content_length(headers: list[tuple[str, str]]) -> int | None:
     for name, value in headers:
         if name.lower() == "content-length":
-            value = value.strip()
-            return int(value) if value.isdigit() else None
+            return declared_length(value)
     return None
-
-
-def _host(environ: dict[str, Any]) -> str:
-    host = environ.get("HTTP_HOST")
-    if host:
-        return str(host)
-    name, port = environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")
-    scheme = environ.get("wsgi.url_scheme", "http")
-    default = "443" if scheme == "https" else "80"
-    return f"{name}:{port}" if port and port != default else str(name)
-
-
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {
-        key[5:].replace("_", "-").lower(): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = str(environ["CONTENT_TYPE"])
-    return headers

@@ -52,6 +52,13 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
+from consentkit._http import (
+    declared_length,
+    environ_client,
+    environ_headers,
+    environ_host,
+    too_large,
+)
 from consentkit.consent import Consent
 from consentkit.cookies import parse_set_cookie
 from consentkit.endpoints import EndpointRequest, handle
@@ -59,7 +66,6 @@ from consentkit.engine import CONSENT_KEY, BodyStream, Engine, RequestContext
 from consentkit.exceptions import ConfigurationError
 from consentkit.gate import Gate
 from consentkit.integrations import config_from_settings
-from consentkit.wsgi import _headers, _host
 
 __all__ = [
     "SETTING",
@@ -156,7 +162,7 @@ class ConsentMiddleware:
         meta = request.META
         ctx = self.engine.for_request(
             request.method or "GET",
-            _host(meta),
+            environ_host(meta),
             meta.get("HTTP_COOKIE"),
             user_agent=meta.get("HTTP_USER_AGENT"),
             accept_language=meta.get("HTTP_ACCEPT_LANGUAGE"),
@@ -179,15 +185,12 @@ class ConsentMiddleware:
         engine = self.engine
         meta = request.META
         limit = engine.config.max_body
-        try:
-            length = int(meta.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > limit:
-            body = b"\0" * (limit + 1)  # refused by size, never read
-        elif length > 0:
+        length = declared_length(meta.get("CONTENT_LENGTH") or None)
+        if length is not None and length > limit:
+            body = too_large(limit)
+        elif length:
             body = request.read(limit + 1)
-        else:
+        elif length is None:
             # No length: a chunked body. Django's ASGI request holds it whole; its WSGI
             # request reads nothing, so the server's stream is read when the server
             # says it ends (``wsgi.input_terminated``), as the WSGI adapter does.
@@ -195,6 +198,8 @@ class ConsentMiddleware:
             stream = meta.get("wsgi.input")
             if not body and stream is not None and meta.get("wsgi.input_terminated"):
                 body = stream.read(limit + 1)
+        else:
+            body = b""
         mount = engine.config.mount_path
         answer = handle(
             engine,
@@ -202,11 +207,12 @@ class ConsentMiddleware:
                 method=(request.method or "GET").upper(),
                 path=request.path_info[len(mount) :] or "/",
                 query=meta.get("QUERY_STRING", ""),
-                headers=_headers(meta),
+                headers=environ_headers(meta),
                 body=body,
                 scheme=request.scheme or "http",
-                host=_host(meta),
+                host=environ_host(meta),
                 consent=engine.read_consent(meta.get("HTTP_COOKIE")),
+                client=environ_client(meta),
             ),
         )
         response = HttpResponse(answer.body, status=answer.status)
