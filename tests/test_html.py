@@ -740,8 +740,9 @@ class TestHtmlStream:
         assert (lag < MAX_TAG_BYTES, out + len(stream.close())) == (True, len(body))
 
     def test_script_held_up_to_look_ahead(self) -> None:
-        """An inline script is released once its look-ahead is seen, with its decision."""
-        body = b"gtag(" + b" " * (MAX_SCRIPT_LOOKAHEAD + 3)
+        """An inline script is released once its look-ahead, and an end tag's length past
+        it, are seen (an end tag starting inside may not be whole), with its decision."""
+        body = b"gtag(" + b" " * (MAX_SCRIPT_LOOKAHEAD + 4)
         stream = DENY.stream()
 
         assert (

@@ -29,6 +29,17 @@ class TestRegressions:
 
         assert (loads_ga(b"<script>" + body + b"</script>"), loads_ga(out)) == (True, False)
 
+    def test_script_end_tag_cut_at_the_look_ahead(self) -> None:
+        """A body that ends inside the look-ahead, its end tag cut by the chunk's end,
+        is judged on its body, as when whole (the fix above had made it too long)."""
+        body = b" " * (MAX_SCRIPT_LOOKAHEAD - 12) + b"var x = 1;"  # ends 2 bytes inside
+        html = b"<script>" + body + b"</script><p>fin</p>"
+        cut = len(b"<script>") + MAX_SCRIPT_LOOKAHEAD
+        stream = DENY.stream()
+        out = stream.feed(html[:cut]) + stream.feed(html[cut:]) + stream.close()
+
+        assert out == DENY.rewrite(html) == html
+
     @pytest.mark.parametrize(
         "script",
         [

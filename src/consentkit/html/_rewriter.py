@@ -727,8 +727,10 @@ class HtmlStream:
                 attrs = parse_attrs(tag, len(name) + 1)[1]
                 if _needs_body(attrs):
                     limit = t + MAX_SCRIPT_LOOKAHEAD
-                    if end < 0 and not final and n < limit:
-                        return -1  # wait for the body's end or the whole look-ahead
+                    # Wait for the body's end, or for the look-ahead and an end tag after it
+                    # (one that starts inside it may not be whole yet).
+                    if end < 0 and not final and n < limit + _SCRIPT_TAIL:
+                        return -1
                     # Unended before the end of the document, it runs past the look-ahead.
                     stop = end if end >= 0 else n if final else limit + 1
                     if stop <= limit:
