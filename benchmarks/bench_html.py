@@ -33,8 +33,8 @@ import consentkit.html._memo
 import consentkit.html._rewriter
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 from consentkit.html._idna import HOST_HIDING_UTF8
-from consentkit.html._tokens import _OPENERS
-from consentkit.html._vendors import _ASCII
+from consentkit.html._tokens import OPENERS
+from consentkit.html._vendors import ASCII
 
 CHUNK = 8 * 1024
 SAMPLES = 21
@@ -249,13 +249,13 @@ def throughput(detector: VendorDetector) -> None:
             for _ in range(repeat):
                 for chunk in chunks:
                     low = chunk.lower()
-                    _OPENERS.search(low)
+                    OPENERS.search(low)
                     for pattern in plan.patterns:
                         pattern.search(low)
                     for literal in plan.literals:
                         low.find(literal)
                     if not low.isascii():
-                        HOST_HIDING_UTF8.search(low.translate(None, _ASCII))
+                        HOST_HIDING_UTF8.search(low.translate(None, ASCII))
                     plan.hidden(low)
 
         # The page memo would answer the first chunk, the same on every run: it is off

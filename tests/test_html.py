@@ -913,7 +913,7 @@ class TestHtmlRewriterProperties:
         """Skipping untokenised regions gives what tokenising every byte gives."""
         fast = feed_in_pieces(rewriter, html, cuts)
         # Declaring every ">" possibly quoted sends each token through the exact tokeniser.
-        with mock.patch.object(consentkit.html._rewriter, "_maybe_quoted", return_value=True):
+        with mock.patch.object(consentkit.html._rewriter, "maybe_quoted", return_value=True):
             assert rewriter.rewrite(html) == fast
 
     @given(html=any_page, rewriter=rewriters)

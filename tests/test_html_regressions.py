@@ -59,6 +59,15 @@ class TestRegressions:
             page,
         )
 
+    def test_mathml_script_is_no_script(self) -> None:
+        """MathML has no scripts: a <script> there is an element like any other and was
+        neutralised for nothing; in a text integration point (<mi>) it is HTML's, and runs."""
+        inert = b"<math><script>gtag('config', 'G-1')</script></math>"
+        live = b"<math><mi><script>gtag('config', 'G-1')</script></mi></math>"
+
+        assert (loads_ga(inert), DENY.rewrite(inert)) == (False, inert)
+        assert (loads_ga(live), loads_ga(DENY.rewrite(live))) == (True, False)
+
     def test_stray_end_tag_in_svg(self) -> None:
         """``</div>`` in SVG with no <div> open is ignored by the parser: SVG goes on, and
         ``<style>`` there is markup whose ``<img>`` breaks out and loads."""

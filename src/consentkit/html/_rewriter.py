@@ -70,39 +70,39 @@ from consentkit.html._markup import (
     vendors_of,
 )
 from consentkit.html._tokens import (
-    _ALL_TAGS,
-    _BOGUS,
-    _BOGUS_END,
-    _BREAKOUT,
-    _CDATA,
-    _CDATA_END,
-    _COMMENT,
-    _COMMENT_END,
-    _DATA,
-    _HEAD_ONLY,
-    _HOLD_START,
-    _HTML,
-    _MARKUP_START,
-    _MATH,
-    _OPENERS,
-    _PLAINTEXT,
-    _RAW,
-    _RAW_END,
-    _RAW_END_SVG_SCRIPT,
-    _SCRIPT,
-    _SCRIPT_TAIL,
-    _SVG,
-    _TOKEN,
-    _VOID,
-    _font_breaks_out,
-    _html_rules,
-    _is_point,
-    _maybe_quoted,
-    _Open,
-    _script_end,
+    ALL_TAGS,
+    BOGUS,
+    BOGUS_END,
+    BREAKOUT,
+    CDATA,
+    CDATA_END,
+    COMMENT,
+    COMMENT_END,
+    DATA,
+    HEAD_ONLY,
+    HOLD_START,
+    MARKUP_START,
+    NS_HTML,
+    NS_MATH,
+    NS_SVG,
+    OPENERS,
+    PLAINTEXT,
+    RAW,
+    RAW_END,
+    RAW_END_SVG_SCRIPT,
+    SCRIPT,
+    SCRIPT_TAIL,
+    TOKEN,
+    VOID,
+    Open,
+    font_breaks_out,
+    html_rules,
+    is_point,
+    maybe_quoted,
+    script_end,
 )
 from consentkit.html._urls import resolve_base
-from consentkit.html._vendors import _ASCII_LOWER, VendorDetector, VendorSignature
+from consentkit.html._vendors import ASCII_LOWER, VendorDetector, VendorSignature
 
 __all__ = [
     "MAX_SCRIPT_LOOKAHEAD",
@@ -273,7 +273,7 @@ class HtmlRewriter:
         found: list[str] = []
         for url in candidates:
             squeezed = url.strip(_C0_SPACE).translate(_URL_TABS)
-            scheme = squeezed[:11].translate(_ASCII_LOWER)
+            scheme = squeezed[:11].translate(ASCII_LOWER)
             if scheme.startswith("javascript:"):
                 code = unquote_to_bytes(squeezed[11:]).decode("utf-8", "replace")
                 found += detector.vendors_for_code(code)
@@ -291,7 +291,7 @@ class HtmlRewriter:
         if not comma:
             return []
         data = unquote_to_bytes(payload)
-        if head.translate(_ASCII_LOWER).rstrip(" ").endswith(";base64"):
+        if head.translate(ASCII_LOWER).rstrip(" ").endswith(";base64"):
             try:
                 data = base64.b64decode(re.sub(rb"[\t\n\f\r ]", b"", data) + b"==", validate=False)
             except ValueError:
@@ -304,7 +304,7 @@ class HtmlRewriter:
     def _document_vendors(self, document: bytes, depth: int, base: str | None) -> list[str]:
         """The denied vendors a nested document (``srcdoc``, ``data:``) loads or runs."""
         if depth >= _MAX_NESTING:
-            return sorted(self._plan.denied) if _MARKUP_START.search(document) else []
+            return sorted(self._plan.denied) if MARKUP_START.search(document) else []
         stream = HtmlStream._of(self, None, depth + 1)
         if base is not None:
             stream._use_base(base)
@@ -313,7 +313,7 @@ class HtmlRewriter:
 
 
 # Where a stream stands after a chunk, so that a remembered first chunk resumes it.
-_State = tuple[bytes, int, bool, int, bytes, int, tuple[_Open, ...], str | None, bool, bool, bool]
+_State = tuple[bytes, int, bool, int, bytes, int, tuple[Open, ...], str | None, bool, bool, bool]
 
 
 class HtmlStream:
@@ -365,10 +365,10 @@ class HtmlStream:
         self._held = b""  # what is run again with the next chunk,
         self._sent = 0  # of which this many bytes are passed on already,
         self._inert = False  # and whether all of it would pass through as it is
-        self._mode = _DATA
+        self._mode = DATA
         self._raw = b""
         self._esc = 0  # the script states: 0 data, 1 escaped, 2 double escaped
-        self._stack: tuple[_Open, ...] = ()  # foreign content open, innermost last
+        self._stack: tuple[Open, ...] = ()  # foreign content open, innermost last
         self._base: str | None = None  # the document's base URL, when it is not its own
         self._based = False  # a <base href> was seen: later ones count for nothing
         self._pending = bool(inject)  # the banner's place is still to find
@@ -458,7 +458,7 @@ class HtmlStream:
             self._pending = False
             if self._doc:
                 out += self._inject
-        self._mode, self._sent, self._inert = _DATA, 0, False
+        self._mode, self._sent, self._inert = DATA, 0, False
         return out
 
     def _finished(self, html: bytes) -> bytes:
@@ -485,7 +485,7 @@ class HtmlStream:
             and not hits
             and not self._pending
             and not self._stack
-            and self._mode == _DATA
+            and self._mode == DATA
             and not self._may_judge(buf, low, final)
         ):
             if final:
@@ -499,17 +499,17 @@ class HtmlStream:
                 return buf[:cut]
         out: list[bytes] = []
         emit, token = out.append, self._token
-        openers = (_OPENERS if probing else _ALL_TAGS).search
+        openers = (OPENERS if probing else ALL_TAGS).search
         n, nhits = len(buf), len(hits)
         pos, cand, h, probe_from, exact_until = 0, -1, 0, 0, -1
         while pos < n:
-            if self._mode != _DATA:
+            if self._mode != DATA:
                 pos, stop = self._content(buf, low, pos, final, out)
                 if stop:
                     break
                 continue
             if pos <= exact_until or self._stack or self._pending or self._open:  # exactly
-                m = _HOLD_START.search(buf, pos)
+                m = HOLD_START.search(buf, pos)
                 s = m.start() if m else n
                 if self._pending and s > pos:
                     self._text(buf, pos, s, out)
@@ -541,10 +541,10 @@ class HtmlStream:
             g = buf.rfind(b">", pos, e)
             if g < 0:
                 g = pos - 1
-            elif _maybe_quoted(buf, pos, g):
+            elif maybe_quoted(buf, pos, g):
                 exact_until = e
                 continue
-            m = _MARKUP_START.search(buf, g + 1, e + 2)
+            m = MARKUP_START.search(buf, g + 1, e + 2)
             if m is None:  # a probe in text
                 probe_from = e + 1
                 continue
@@ -593,34 +593,34 @@ class HtmlStream:
         """Pass comment, CDATA or raw-text content through, up to its end when in sight."""
         n = len(buf)
         mode = self._mode
-        if mode == _SCRIPT:
-            end, self._esc, scanned = _script_end(low, pos, self._esc)
+        if mode == SCRIPT:
+            end, self._esc, scanned = script_end(low, pos, self._esc)
             if end >= 0:
                 out.append(buf[pos:end])
-                self._mode = _DATA
+                self._mode = DATA
                 return end, False
-            keep = n if final else max(pos, min(scanned, n - _SCRIPT_TAIL))
+            keep = n if final else max(pos, min(scanned, n - SCRIPT_TAIL))
             out.append(buf[pos:keep])
             return keep, True
-        if mode == _PLAINTEXT:
+        if mode == PLAINTEXT:
             m = None
-        elif mode == _COMMENT:
-            m = _COMMENT_END.search(buf, pos)
-        elif mode == _CDATA:
-            m = _CDATA_END.search(buf, pos)
-        elif mode == _BOGUS:
-            m = _BOGUS_END.search(buf, pos)
+        elif mode == COMMENT:
+            m = COMMENT_END.search(buf, pos)
+        elif mode == CDATA:
+            m = CDATA_END.search(buf, pos)
+        elif mode == BOGUS:
+            m = BOGUS_END.search(buf, pos)
         else:
-            m = _RAW_END[self._raw].search(low, pos)
+            m = RAW_END[self._raw].search(low, pos)
         if m is not None:
-            end = m.start() if mode == _RAW else m.end()
+            end = m.start() if mode == RAW else m.end()
             out.append(self._raw_text(buf[pos:end], True))
-            self._mode = _DATA
+            self._mode = DATA
             return end, False
-        if final or mode == _PLAINTEXT:
+        if final or mode == PLAINTEXT:
             keep = n
         else:  # keep what could be the start of the end marker
-            keep = max(pos, n - (len(self._raw) + 2 if mode == _RAW else 2))
+            keep = max(pos, n - (len(self._raw) + 2 if mode == RAW else 2))
         out.append(self._raw_text(buf[pos:keep], final))
         return keep, True
 
@@ -646,13 +646,13 @@ class HtmlStream:
         """
         n = len(buf)
         top = self._stack[-1] if self._stack else None
-        if top is not None and top[0] != _HTML and low.startswith(b"<![cdata[", s):
-            self._mode = _CDATA  # foreign content only
+        if top is not None and top[0] != NS_HTML and low.startswith(b"<![cdata[", s):
+            self._mode = CDATA  # foreign content only
             out.append(buf[s : s + 9])
             return s + 9
         if top is not None and not final and n - s < 9 and b"<![cdata[".startswith(low[s:n]):
             return -1
-        m = _TOKEN.match(buf, s)
+        m = TOKEN.match(buf, s)
         if m is None:
             if not final and n - s < MAX_TAG_BYTES:
                 return -1
@@ -665,7 +665,7 @@ class HtmlStream:
                 out.append(b"&lt;")
             else:
                 out.append(b"<")
-                self._mode = _BOGUS
+                self._mode = BOGUS
             return s + 1
         t = m.end()
         if m[1]:  # "<!--": the shortest comments are "<!-->" and "<!--->"
@@ -673,10 +673,10 @@ class HtmlStream:
             if not final and buf[b : b + 2] in (b"", b"-"):
                 return -1
             t = b + 1 if buf[b : b + 1] == b">" else b + 2 if buf[b : b + 2] == b"->" else b
-            if t == b and (close := _COMMENT_END.search(buf, b)) is not None:
+            if t == b and (close := COMMENT_END.search(buf, b)) is not None:
                 t = close.end()  # the whole comment is in sight
             elif t == b:
-                self._mode = _COMMENT
+                self._mode = COMMENT
             out.append(buf[s:t])
             return t
         if not m[2]:  # a doctype or a bogus comment
@@ -691,8 +691,8 @@ class HtmlStream:
             out.append(tag)
             return t
         # A start tag: in HTML content, or in foreign content?
-        foreign = top is not None and not _html_rules(top, name)
-        if foreign and (name in _BREAKOUT or (name == b"font" and _font_breaks_out(tag))):
+        foreign = top is not None and not html_rules(top, name)
+        if foreign and (name in BREAKOUT or (name == b"font" and font_breaks_out(tag))):
             self._pop_foreign()
             foreign = False
         if self._pending:
@@ -703,33 +703,35 @@ class HtmlStream:
                 self._place(out)
                 return t
             else:
-                if not self._doc and name in _HEAD_ONLY:
+                if not self._doc and name in HEAD_ONLY:
                     self._doc = True
                 self._place(out)
         self_closing = tag.endswith(b"/>")
+        # HTML and SVG have scripts; a MathML <script> is an element like any other.
+        script = name == b"script" and not (foreign and top is not None and top[0] == NS_MATH)
         # Where its raw text, if any, ends.
         end = -1
         if not foreign:
-            if name == b"script":
-                end = _script_end(low, t, 0)[0]
-            elif name in _RAW_END:
-                m2 = _RAW_END[name].search(low, t)
+            if script:
+                end = script_end(low, t, 0)[0]
+            elif name in RAW_END:
+                m2 = RAW_END[name].search(low, t)
                 end = m2.start() if m2 else -1
-        elif name == b"script":
-            m2 = _RAW_END_SVG_SCRIPT.search(low, t)
+        elif script:
+            m2 = RAW_END_SVG_SCRIPT.search(low, t)
             end = m2.start() if m2 else -1
         i = bisect_left(hits, s)
         probed = self._all or (i < len(hits) and hits[i] < t)
         new: bytes | None = None
-        if probed or name == b"script":
+        if probed or script:
             body: tuple[str, ...] = ()
-            if name == b"script" and self._plan.denied:
+            if script and self._plan.denied:
                 attrs = parse_attrs(tag, len(name) + 1)[1]
                 if _needs_body(attrs):
                     limit = t + MAX_SCRIPT_LOOKAHEAD
                     # Wait for the body's end, or for the look-ahead and an end tag after it
                     # (one that starts inside it may not be whole yet).
-                    if end < 0 and not final and n < limit + _SCRIPT_TAIL:
+                    if end < 0 and not final and n < limit + SCRIPT_TAIL:
                         return -1
                     # Unended before the end of the document, it runs past the look-ahead.
                     stop = end if end >= 0 else n if final else limit + 1
@@ -751,28 +753,28 @@ class HtmlStream:
         # What the tag opens.
         if foreign:
             if not self_closing:
-                self._stack += ((top[0] if top else _SVG, name, _is_point(top, name, tag)),)
+                self._stack += ((top[0] if top else NS_SVG, name, is_point(top, name, tag)),)
             return t
         if name in (b"svg", b"math"):
             if not self_closing:
-                self._stack += ((_SVG if name == b"svg" else _MATH, name, False),)
+                self._stack += ((NS_SVG if name == b"svg" else NS_MATH, name, False),)
             return t
-        if self._stack and name not in _VOID:
-            self._stack += ((_HTML, name, False),)
+        if self._stack and name not in VOID:
+            self._stack += ((NS_HTML, name, False),)
         if name == b"script":
             if end >= 0:
                 out.append(buf[t:end])
                 return end
-            self._mode, self._esc, self._raw = _SCRIPT, 0, name
-        elif name in _RAW_END:
+            self._mode, self._esc, self._raw = SCRIPT, 0, name
+        elif name in RAW_END:
             if name == b"noscript":
                 self._nested = HtmlStream._of(self._rewriter, None, self._depth + 1)
             if end >= 0:
                 out.append(self._raw_text(buf[t:end], True))
                 return end
-            self._mode, self._raw = _RAW, name
+            self._mode, self._raw = RAW, name
         elif name == b"plaintext":
-            self._mode = _PLAINTEXT
+            self._mode = PLAINTEXT
         return t
 
     def _end_tag(self, name: bytes, out: list[bytes]) -> None:
@@ -782,7 +784,7 @@ class HtmlStream:
         stack = self._stack
         if not stack:
             return
-        if stack[-1][0] != _HTML:  # foreign content's rules
+        if stack[-1][0] != NS_HTML:  # foreign content's rules
             if name in (b"br", b"p"):
                 self._pop_foreign()
             else:
@@ -790,7 +792,7 @@ class HtmlStream:
                     if stack[k][1] == name:
                         self._stack = stack[:k]
                         return
-                    if stack[k][0] == _HTML:
+                    if stack[k][0] == NS_HTML:
                         break  # on to HTML's rules
                 else:
                     # It may close an HTML element open around the foreign content, or
@@ -802,7 +804,7 @@ class HtmlStream:
         # HTML's rules, which can't close past an integration point.
         stack = self._stack
         for k in range(len(stack) - 1, -1, -1):
-            if stack[k][0] != _HTML:
+            if stack[k][0] != NS_HTML:
                 return
             if stack[k][1] == name:
                 self._stack = stack[:k]
@@ -811,7 +813,7 @@ class HtmlStream:
     def _pop_foreign(self) -> None:
         """A breakout: foreign elements close down to HTML content."""
         stack = self._stack
-        while stack and stack[-1][0] != _HTML and not stack[-1][2]:
+        while stack and stack[-1][0] != NS_HTML and not stack[-1][2]:
             stack = stack[:-1]
         self._stack = stack
 
@@ -871,9 +873,9 @@ def _cut(buf: bytes, pos: int) -> int | None:
     """
     n = len(buf)
     g = buf.rfind(b">", pos)
-    if g >= 0 and _maybe_quoted(buf, pos, g):
+    if g >= 0 and maybe_quoted(buf, pos, g):
         return None
-    m = _HOLD_START.search(buf, g + 1 if g >= 0 else pos)
+    m = HOLD_START.search(buf, g + 1 if g >= 0 else pos)
     if m and n - m.start() >= MAX_TAG_BYTES:
         return None
     return m.start() if m else n

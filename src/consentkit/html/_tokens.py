@@ -18,16 +18,16 @@ _ATTR = (
 )
 # One token at a "<": comment opener, start or end tag, or bogus comment. Possessive
 # quantifiers keep it deterministic, so a failed match always means "not finished yet".
-_TOKEN = re.compile(
+TOKEN = re.compile(
     rb"<(?:(!--)|/?([A-Za-z][^\t\n\f\r />]*+)(?:[\t\n\f\r /]++|"
     + _ATTR
     + rb")*+>|(?:!|\?|/(?![A-Za-z]))[^>]*+>)"
 )
-_MARKUP_START = re.compile(rb"<[A-Za-z/!?]")
-_HOLD_START = re.compile(rb"<(?:[A-Za-z/!?]|\Z)")
-_COMMENT_END = re.compile(rb"--!?>")
-_CDATA_END = re.compile(rb"]]>")
-_BOGUS_END = re.compile(rb">")
+MARKUP_START = re.compile(rb"<[A-Za-z/!?]")
+HOLD_START = re.compile(rb"<(?:[A-Za-z/!?]|\Z)")
+COMMENT_END = re.compile(rb"--!?>")
+CDATA_END = re.compile(rb"]]>")
+BOGUS_END = re.compile(rb">")
 _RAW_NAMES = (
     b"style",
     b"title",
@@ -38,30 +38,30 @@ _RAW_NAMES = (
     b"noframes",
     b"noscript",
 )
-_RAW_END = {n: re.compile(rb"</" + n + rb"[\t\n\f\r />]") for n in _RAW_NAMES}
+RAW_END = {n: re.compile(rb"</" + n + rb"[\t\n\f\r />]") for n in _RAW_NAMES}
 # The script states: data, escaped (after "<!--"), double escaped (after "<script" there).
 _SCRIPT_EVENTS = (
     re.compile(rb"<!--|</script[\t\n\f\r />]"),
     re.compile(rb"-->|<(/?)script[\t\n\f\r />]"),
     re.compile(rb"-->|</script[\t\n\f\r />]"),
 )
-_SCRIPT_TAIL = 9  # len("</script>"): what may be an event cut by the chunk's end
+SCRIPT_TAIL = 9  # len("</script>"): what may be an event cut by the chunk's end
 # Factored by first letter: these searches visit every "<" of the page.
-_OPENERS = re.compile(
+OPENERS = re.compile(
     rb"<(?:!--|(?:s(?:cript|tyle|vg)|t(?:itle|extarea)|xmp|iframe|no(?:embed|frames|script)"
     rb"|plaintext|math)[\t\n\f\r />])"
 )
 # Every start tag is an event when no probe can be trusted.
-_ALL_TAGS = re.compile(rb"<(?:!--|[a-z])")
-_RAW_END_SVG_SCRIPT = re.compile(rb"</script[\t\n\f\r />]")
+ALL_TAGS = re.compile(rb"<(?:!--|[a-z])")
+RAW_END_SVG_SCRIPT = re.compile(rb"</script[\t\n\f\r />]")
 
-_DATA, _COMMENT, _RAW, _PLAINTEXT, _SCRIPT, _CDATA, _BOGUS = range(7)
-_HTML, _SVG, _MATH = range(3)
+DATA, COMMENT, RAW, PLAINTEXT, SCRIPT, CDATA, BOGUS = range(7)
+NS_HTML, NS_SVG, NS_MATH = range(3)
 
-_VOID = frozenset(
+VOID = frozenset(
     b"area base br col embed hr img image input keygen link meta param source track wbr".split()
 )
-_BREAKOUT = frozenset(
+BREAKOUT = frozenset(
     b"b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
     b"img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u "
     b"ul var".split()
@@ -70,14 +70,14 @@ _SVG_HTML_POINTS = frozenset([b"foreignobject", b"desc", b"title"])
 _MATH_TEXT_POINTS = frozenset([b"mi", b"mo", b"mn", b"ms", b"mtext"])
 # HTML elements an end tag in foreign content may close, taking the foreign content with
 # it; any other unknown end tag there is ignored, as the parser does when none is open.
-_HEAD_ONLY = frozenset([b"head", b"body", b"meta", b"title", b"base", b"link"])
+HEAD_ONLY = frozenset([b"head", b"body", b"meta", b"title", b"base", b"link"])
 
 # One open element of foreign content (or HTML inside it): namespace, name, and whether
 # it is an integration point (HTML content inside).
-_Open = tuple[int, bytes, bool]
+Open = tuple[int, bytes, bool]
 
 
-def _script_end(low: bytes, pos: int, esc: int) -> tuple[int, int, int]:
+def script_end(low: bytes, pos: int, esc: int) -> tuple[int, int, int]:
     """Where a script's text ends (its ``</script``), following the escaped states.
 
     Returns the end (-1 when not in sight), the state there, and how far the scan is
@@ -101,25 +101,25 @@ def _script_end(low: bytes, pos: int, esc: int) -> tuple[int, int, int]:
             esc, pos = (2 if esc == 1 else 1), m.end() - 1
 
 
-def _html_rules(top: _Open, name: bytes) -> bool:
+def html_rules(top: Open, name: bytes) -> bool:
     """Whether a start tag is processed as HTML, the adjusted current node being ``top``."""
     ns, open_name, point = top
-    if ns == _HTML or point:
+    if ns == NS_HTML or point:
         return True
-    if ns == _MATH:
+    if ns == NS_MATH:
         if open_name in _MATH_TEXT_POINTS:
             return name not in (b"mglyph", b"malignmark")
         return open_name == b"annotation-xml" and name == b"svg"
     return False
 
 
-def _is_point(top: _Open | None, name: bytes, tag: bytes) -> bool:
+def is_point(top: Open | None, name: bytes, tag: bytes) -> bool:
     """Whether a foreign element takes HTML content inside it."""
-    ns = top[0] if top else _SVG
-    if ns == _SVG:
+    ns = top[0] if top else NS_SVG
+    if ns == NS_SVG:
         return name in _SVG_HTML_POINTS
     if name in _MATH_TEXT_POINTS:
-        return False  # start tags only: see _html_rules
+        return False  # start tags only: see html_rules
     if name == b"annotation-xml":
         encoding = parse_attrs(tag, 15)[1].get(b"encoding")
         value = unescape(encoding[4] or b"").lower() if encoding else ""
@@ -127,12 +127,12 @@ def _is_point(top: _Open | None, name: bytes, tag: bytes) -> bool:
     return False
 
 
-def _font_breaks_out(tag: bytes) -> bool:
+def font_breaks_out(tag: bytes) -> bool:
     first = parse_attrs(tag, 5)[1]
     return any(a in first for a in (b"color", b"face", b"size"))
 
 
-def _maybe_quoted(buf: bytes, lo: int, g: int) -> bool:
+def maybe_quoted(buf: bytes, lo: int, g: int) -> bool:
     """Whether the ``>`` at ``g`` might sit inside a quoted attribute value.
 
     Such a value opens with the last quote of its kind before ``g``, right after ``=`` and

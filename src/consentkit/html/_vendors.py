@@ -19,8 +19,8 @@ from consentkit.html._markup import VENDOR_ATTR
 from consentkit.html._urls import UrlPatterns
 
 _URL_SPACE = b"\t\n\r"
-_ASCII = bytes(range(128))
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+ASCII = bytes(range(128))
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _MIN_PROBE = 3
 _EXTRA_PROBES = ("data-consentkit-vendor", "srcdoc", "data:", "javascript:")
 _NAMES = frozenset(["data-consentkit-vendor", "srcdoc"])  # attribute names, not in URLs
@@ -62,7 +62,7 @@ class _Plan:
         hits = []
         # Characters hiding a host are rare: looked for among the non-ASCII bytes alone
         # first (a multi-byte character stays whole when the ASCII around it goes).
-        if not low.isascii() and HOST_HIDING_UTF8.search(low.translate(None, _ASCII)):
+        if not low.isascii() and HOST_HIDING_UTF8.search(low.translate(None, ASCII)):
             m = HOST_HIDING_UTF8.search(low)
             while m:
                 hits.append(m.start())
@@ -142,7 +142,7 @@ class VendorDetector:
     def vendors_for_code(self, code: str) -> list[str]:
         """Every vendor that ``code`` (a script, an event handler) may load or call: by
         its markers, or by its hosts' names anywhere in it."""
-        low = code.translate(_ASCII_LOWER)
+        low = code.translate(ASCII_LOWER)
         return [
             v
             for v, markers, hosts in self._code
@@ -190,7 +190,7 @@ def _probe(pattern: str) -> str:
     when that keeps at least half of it: such probes all start alike, so one regex
     anchored on "." finds them all.
     """
-    pattern = pattern.strip().replace("\\", "/").translate(_ASCII_LOWER)
+    pattern = pattern.strip().replace("\\", "/").translate(ASCII_LOWER)
     pattern = re.sub(r"^(?:[a-z][a-z0-9+.\-]*|\*):(?=//)", "", pattern).removeprefix("//")
     run = max(re.split(r"[*?/:]", pattern), key=len)
     dot = run.find(".")
