@@ -34,19 +34,19 @@ from email.message import Message
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
+from consentkit._inspect import (
+    WSGIResponse,
+    call_asgi,
+    call_wsgi,
+    status_text,
+    tracking_held_back,
+    tracking_leaks,
+)
 from consentkit.catalogue import Catalogue
 from consentkit.consent import Consent
 from consentkit.cookies import parse_set_cookie
 from consentkit.exceptions import ConfigurationError
 from consentkit.gate import Gate
-from consentkit.testing import (
-    WSGIResponse,
-    _status_text,
-    call_asgi,
-    call_wsgi,
-    tracking_held_back,
-    tracking_leaks,
-)
 from consentkit.tokens import TokenSigner
 
 __all__ = ["AuditReport", "audit", "load_target", "target_origin"]
@@ -192,7 +192,7 @@ def _visit(
         response = fetch(url, cookie)
         _judge(report, catalogue, label, consent, url, response)
         code = response.status_code
-        status = _status_text(code)
+        status = status_text(code)
         if code in _REDIRECTS:
             location = next((v for k, v in response.headers if k.lower() == "location"), None)
             target = _on_site(origin, url, location) if location else None

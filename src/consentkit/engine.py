@@ -28,7 +28,7 @@ from consentkit.gate import Gate, Verdict
 from consentkit.html import HtmlRewriter, VendorDetector, VendorSignature
 from consentkit.html._charset import charset_of, sniff_stream, transcoded
 from consentkit.rewrite import (
-    _NO_BODY_STATUSES,
+    NO_BODY_STATUSES,
     add_vary_cookie,
     filter_set_cookies,
     is_rewritable,
@@ -347,7 +347,7 @@ class RequestContext:
         # One pass over the headers finds all the rest of this method needs.
         out = list(headers)
         cookies = length = vary = csp = encoded = False
-        rewritable = status >= 200 and status not in _NO_BODY_STATUSES
+        rewritable = status >= 200 and status not in NO_BODY_STATUSES
         content_type = None
         for name, value in headers:
             lower = name.lower()

@@ -16,9 +16,11 @@ from consentkit.gate import Gate
 
 __all__ = [
     "MAX_DELETION_DOMAINS",
+    "NO_BODY_STATUSES",
     "REWRITABLE_CONTENT_TYPES",
     "add_vary_cookie",
     "filter_set_cookies",
+    "is_deletion",
     "is_rewritable",
     "stale_cookie_deletions",
 ]
@@ -29,7 +31,8 @@ REWRITABLE_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
 #: Parent domains tried per stale cookie. ``a.b.shop.example.co.uk`` needs five; a
 #: forged Host with a hundred labels must not make a hundred headers.
 MAX_DELETION_DOMAINS = 6
-_NO_BODY_STATUSES = frozenset({204, 205, 304})
+#: Statuses whose responses have no body to rewrite.
+NO_BODY_STATUSES = frozenset({204, 205, 304})
 
 
 def filter_set_cookies(headers: Sequence[tuple[str, str]], gate: Gate) -> list[tuple[str, str]]:
@@ -45,7 +48,7 @@ def filter_set_cookies(headers: Sequence[tuple[str, str]], gate: Gate) -> list[t
             cookie = parse_set_cookie(value)
             if (
                 cookie is not None
-                and not _is_deletion(cookie.max_age, cookie.expires)
+                and not is_deletion(cookie.max_age, cookie.expires)
                 and not gate.allows_cookie(cookie.name)
             ):
                 logger.debug("dropped Set-Cookie %r: no consent", cookie.name)
@@ -54,7 +57,7 @@ def filter_set_cookies(headers: Sequence[tuple[str, str]], gate: Gate) -> list[t
     return kept
 
 
-def _is_deletion(max_age: int | None, expires: str | None) -> bool:
+def is_deletion(max_age: int | None, expires: str | None) -> bool:
     if max_age is not None:
         return max_age <= 0
     if expires is None:
@@ -105,7 +108,7 @@ def is_rewritable(method: str, status: int, headers: Sequence[tuple[str, str]]) 
     Bodies already compressed (any ``Content-Encoding`` but identity), non-HTML
     types, ``HEAD`` responses and bodiless statuses pass through untouched.
     """
-    if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
+    if method == "HEAD" or status in NO_BODY_STATUSES or status < 200:
         return False
     content_type = None
     for name, value in headers:
