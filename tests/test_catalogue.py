@@ -5,13 +5,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from consentkit import Catalogue, ConfigurationError
-from tests.helpers import EXAMPLE_CATALOGUE
+from consentkit import (
+    Catalogue,
+    ConfigurationError,
+    Consent,
+    ConsentConfig,
+    Gate,
+    TokenSigner,
+    WSGIConsentMiddleware,
+)
+from consentkit.engine import Engine
+from tests.helpers import EXAMPLE_CATALOGUE, SECRET
 
 
 def problems_of(data: dict[str, Any]) -> list[str]:
@@ -208,8 +218,9 @@ class TestValidation:
         data["purposes"][3]["id"] = "Audience Measurement"
         problems = problems_of(data)
         assert (
-            "purposes[3] (Audience Measurement).id: 'Audience Measurement' is not valid here"
-            in problems
+            "purposes[3] (Audience Measurement).id: 'Audience Measurement' is not a valid id: "
+            "lower-case letters, digits, '-' and '_', at most 64, starting and ending with a "
+            "letter or a digit" in problems
         )
 
     def test_constructor_raises_configuration_error_too(self, data: dict[str, Any]) -> None:
@@ -222,6 +233,100 @@ class TestValidation:
         """A list is not a catalogue."""
         with pytest.raises(ConfigurationError, match="not list"):
             Catalogue.model_validate([])
+
+    def test_cross_references_checked_beside_field_errors(self, data: dict[str, Any]) -> None:
+        """An item with a wrong field still has its references checked, in the same report."""
+        data["vendors"][0]["purposes"] = ["ads"]
+        data["vendors"][0]["country"] = "usa"
+        data["cookies"][1]["vendor"] = "matomo"
+        data["cookies"][1]["duration"] = "forever"
+        data["cookies"][2]["purposes"] = ["ads"]
+        data["cookies"][2]["storage"] = "disk"
+        data["revision"] = ""
+        assert problems_of(data) == [
+            "revision: '' is not a valid revision: 1 to 64 printable ASCII characters, no "
+            "space ('2026-11-01')",
+            "vendors[0] (google-analytics).country: 'usa' is not a country code: two capital "
+            "letters, as in ISO 3166-1 ('FR', 'US')",
+            "vendors[0] (google-analytics).purposes: unknown purpose 'ads'",
+            "cookies[1] (_gid).duration: can't read a duration from 'forever': write an amount "
+            "and a unit ('13 months', '24 heures', '1 minute'), 'session', or '(-)' when "
+            "unknown",
+            "cookies[1] (_gid).vendor: unknown vendor 'matomo'",
+            "cookies[2] (_gat_UA-*).storage: should be 'cookie', 'localStorage' or "
+            "'sessionStorage', not 'disk'",
+            "cookies[2] (_gat_UA-*).purposes: unknown purpose 'ads'",
+        ]
+
+    @pytest.mark.parametrize(
+        ("change", "problem"),
+        [
+            pytest.param(
+                lambda d: d["vendors"][0].update(purposes=[]),
+                "vendors[0] (google-analytics).purposes: at least one purpose is needed",
+                id="empty-list",
+            ),
+            pytest.param(
+                lambda d: d["vendors"][0].update(purposes="audience"),
+                'vendors[0] (google-analytics).purposes: should be a list, like ["..."], '
+                "not the text 'audience'",
+                id="text-for-list",
+            ),
+            pytest.param(
+                lambda d: d["purposes"][3].update(name="Audience"),
+                "purposes[3] (audience).name: should be texts by language, like "
+                "name.en = \"...\", not the text 'Audience'",
+                id="text-for-texts",
+            ),
+            pytest.param(
+                lambda d: d["purposes"][3]["name"].update(FR="Mesure"),
+                "purposes[3] (audience).name: 'FR' is not a language code such as 'fr' or 'pt-BR'",
+                id="language-key",
+            ),
+            pytest.param(
+                lambda d: d["purposes"][3].pop("description"),
+                "purposes[3] (audience).description: required, and missing",
+                id="missing",
+            ),
+            pytest.param(
+                lambda d: d["purposes"][3].update(essential="maybe"),
+                "purposes[3] (audience).essential: should be true or false, not the text 'maybe'",
+                id="bool",
+            ),
+            pytest.param(
+                lambda d: d["purposes"][3].update(tcf_purposes=[0]),
+                "purposes[3] (audience).tcf_purposes[0]: should be 1 or more, not 0",
+                id="range",
+            ),
+            pytest.param(
+                lambda d: d["cookies"][0].update(duration=13),
+                "cookies[0] (_ga).duration: should be a text, or texts by language "
+                '(like duration.en = "..."), not the number 13',
+                id="duration-type",
+            ),
+            pytest.param(
+                lambda d: d["cookies"][0]["duration"].update(fr=" "),
+                "cookies[0] (_ga).duration.fr: is empty; write something, or leave the setting out",
+                id="empty-text",
+            ),
+            pytest.param(
+                lambda d: d.update(expiry="6 months"),
+                "expiry: should be a table of settings, not the text '6 months'",
+                id="table",
+            ),
+            pytest.param(
+                lambda d: d.update(purposes=[]),
+                "purposes: at least one purpose is needed",
+                id="no-purpose",
+            ),
+        ],
+    )
+    def test_plain_words(self, data: dict[str, Any], change: Any, problem: str) -> None:
+        """Each kind of field error reads in plain words after its place, never pydantic's."""
+        change(data)
+        problems = problems_of(data)
+        assert problem in problems
+        assert not any("Input should" in p or "Tuple" in p for p in problems)
 
     def test_frozen(self, catalogue: Catalogue) -> None:
         """Nothing changes a catalogue once it is validated."""
@@ -322,3 +427,122 @@ class TestFingerprint:
             }
         )
         assert Catalogue.model_validate(data).fingerprint == catalogue.fingerprint
+
+
+@pytest.fixture
+def own_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The reference catalogue with the site's own cookies: a session, and a preference."""
+    both = {"fr": "x", "en": "x"}
+    data["purposes"].append(
+        {
+            "id": "preferences",
+            "name": {"fr": "Préférences", "en": "Preferences"},
+            "description": both,
+        }
+    )
+    data["cookies"] += [
+        {
+            "name": "sessionid",
+            "purposes": ["security"],
+            "duration": "session",
+            "description": both,
+        },
+        {
+            "name": "theme",
+            "purposes": ["preferences"],
+            "duration": "13 months",
+            "description": both,
+        },
+    ]
+    return data
+
+
+def own_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Sets the site's own two cookies on every page."""
+    start_response(
+        "200 OK",
+        [
+            ("Content-Type", "text/html"),
+            ("Set-Cookie", "sessionid=s1; Path=/; HttpOnly"),
+            ("Set-Cookie", "theme=dark; Path=/; Max-Age=3600"),
+        ],
+    )
+    return [b"<!doctype html><html><head></head><body>hi</body></html>"]
+
+
+class TestFirstPartyCookies:
+    def test_a_rule_needs_no_vendor(self, own_data: dict[str, Any]) -> None:
+        """The site's own cookie is declared by its purposes alone, with no vendor."""
+        catalogue = Catalogue.model_validate(own_data)
+        rule = catalogue.rule_for("theme")
+        assert rule is not None
+        assert rule.vendor is None
+        assert catalogue.purposes_of(rule) == {"preferences"}
+        assert [v.id for v in catalogue.vendors] == [
+            "google-analytics",
+            "google-recaptcha",
+            "didomi",
+        ]
+
+    def test_without_a_vendor_purposes_are_needed(self, own_data: dict[str, Any]) -> None:
+        """A rule with neither vendor nor purposes governs nothing: it is refused, saying why."""
+        del own_data["cookies"][-1]["purposes"]
+        assert problems_of(own_data) == [
+            "cookies[12] (theme).purposes: a cookie without a vendor is the site's own; name "
+            "the purposes it serves (an essential one if the site can't work without it)"
+        ]
+
+    def test_allowed_when_its_purposes_are(self, own_data: dict[str, Any]) -> None:
+        """An essential first-party cookie always passes; an optional one iff its purposes do."""
+        catalogue = Catalogue.model_validate(own_data)
+        before = Gate(catalogue, None)
+        assert before.verdict("sessionid") == "allow"
+        assert before.verdict("theme") == "deny"
+        # Only the purpose switched on, no vendor at all: the site's own cookie passes.
+        chosen = Consent.custom(catalogue, purposes=["preferences"], vendors=[])
+        assert Gate(catalogue, chosen).verdict("theme") == "allow"
+        assert chosen.allows_cookie("theme")
+        assert chosen.allows_cookie("sessionid")
+        assert not chosen.allows_cookie("_ga")
+        refused = Consent.refuse_all(catalogue)
+        assert not refused.allows_cookie("theme")
+        assert refused.allows_cookie("sessionid")
+
+    def test_middleware_honours_it(self, own_data: dict[str, Any]) -> None:
+        """Before consent the middleware drops and expires the optional first-party cookie
+        and keeps the essential one; after consent to its purpose it passes."""
+        catalogue = Catalogue.model_validate(own_data)
+        config = ConsentConfig(catalogue=catalogue, secret_keys=[SECRET], cookie_secure=False)
+        app = WSGIConsentMiddleware(own_app, config)
+        with httpx.Client(
+            transport=httpx.WSGITransport(app=app), base_url="http://shop.example.com"
+        ) as http:
+            first = http.get("/", headers={"Cookie": "theme=light"})
+            set_cookies = first.headers.get_list("set-cookie")
+            assert any(c.startswith("sessionid=s1") for c in set_cookies)
+            assert not any(c.startswith("theme=dark") for c in set_cookies)
+            assert any(c.startswith("theme=") and "Max-Age=0" in c for c in set_cookies)
+            token = TokenSigner([SECRET]).dumps(
+                Consent.custom(catalogue, purposes=["preferences"], vendors=[])
+            )
+            later = http.get("/", headers={"Cookie": f"consentkit={token}"})
+            assert any(c.startswith("theme=dark") for c in later.headers.get_list("set-cookie"))
+
+    def test_not_a_partner_but_listed_under_its_purpose(self, own_data: dict[str, Any]) -> None:
+        """The banner's partners are the vendors only; the site's own cookies show under
+        their purpose."""
+        catalogue = Catalogue.model_validate(own_data)
+        engine = Engine(ConsentConfig(catalogue=catalogue, secret_keys=[SECRET]))
+        public = engine.public_catalogue("fr")
+        assert [v["id"] for v in public["vendors"]] == [
+            "google-analytics",
+            "google-recaptcha",
+            "didomi",
+        ]
+        assert all(
+            c["name"] not in {"sessionid", "theme"} for v in public["vendors"] for c in v["cookies"]
+        )
+        by_purpose = {p["id"]: [c["name"] for c in p["cookies"]] for p in public["purposes"]}
+        assert by_purpose["preferences"] == ["theme"]
+        assert by_purpose["security"] == ["sessionid"]
+        assert by_purpose["audience"] == []

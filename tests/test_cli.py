@@ -41,6 +41,23 @@ class TestCheck:
         assert "vendors[0] (google-analytics).purposes: unknown purpose 'ads'" in out
         assert "cookies[1] (_gid).vendor: unknown vendor 'matomo'" in out
 
+    def test_field_errors_and_references_in_one_run(
+        self, tmp_path: Path, data: dict[str, Any]
+    ) -> None:
+        """A wrong field and an unknown reference in the same item both show, in plain words."""
+        data["vendors"][0]["purposes"] = []
+        data["cookies"][1]["vendor"] = "matomo"
+        data["cookies"][1]["duration"] = "forever"
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(data), "utf-8")
+        code, out = run("check", str(path))
+        assert code == 1
+        assert "3 problems in" in out
+        assert "vendors[0] (google-analytics).purposes: at least one purpose is needed" in out
+        assert "cookies[1] (_gid).duration: can't read a duration from 'forever'" in out
+        assert "cookies[1] (_gid).vendor: unknown vendor 'matomo'" in out
+        assert "Tuple" not in out
+
 
 class TestCookies:
     def test_french_markdown_table(self) -> None:
@@ -62,6 +79,24 @@ class TestCookies:
         assert '<th scope="col">Duration</th>' in out
         assert "<td>_ga_&lt;container-id&gt;</td>" in out
         assert "<td>Follows the visitor&#x27;s browsing" in out
+
+    def test_first_party_cookie_under_its_purpose(
+        self, tmp_path: Path, data: dict[str, Any]
+    ) -> None:
+        """The site's own cookie is a row like the others, its purpose in the Service column."""
+        data["cookies"].append(
+            {
+                "name": "sessionid",
+                "purposes": ["security"],
+                "duration": "session",
+                "description": {"fr": "Garde la session", "en": "Keeps the session"},
+            }
+        )
+        path = tmp_path / "own.json"
+        path.write_text(json.dumps(data), "utf-8")
+        code, out = run("cookies", str(path), "--lang", "fr")
+        assert code == 0
+        assert "| Garde la session | sessionid | session | Garantir la sécurité du Site |" in out
 
     def test_unknown_language(self) -> None:
         """Asking for a language the catalogue lacks is an error naming those it has."""

@@ -1,18 +1,23 @@
-"""Catalogue checks that relate fields to one another, worded with their place.
+"""Catalogue checks that relate fields to one another, and every problem worded with its place.
 
-Pydantic checks each field; these functions check references between fields
-(a vendor naming an unknown purpose, a duplicate id, a text missing in a
-declared language...) and word every problem with where it is, such as
-``vendors[0] (google-analytics).purposes: unknown purpose 'ads'``. They also run
-on an invalid catalogue, so one report lists everything.
+Pydantic checks each field; :func:`describe_errors` words its errors plainly
+(``vendors[0] (google-analytics).purposes: at least one purpose is needed``), never
+in pydantic's own terms. :func:`reference_problems` checks references between
+fields (a vendor naming an unknown purpose, a duplicate id, a text missing in a
+declared language...). It also runs on an invalid catalogue, field by field: a
+cookie whose duration is wrong still has its vendor checked, so one report lists
+everything and one run of ``consentkit check`` is enough to fix a file.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from consentkit._texts import TEXT_KEYS
 from consentkit.catalogue import (
@@ -21,31 +26,133 @@ from consentkit.catalogue import (
     Catalogue,
     ConsentModeMapping,
     CookieRule,
+    Language,
     Purpose,
     Vendor,
     _languages,
     _Model,
 )
 
-_M = TypeVar("_M", bound=_Model)
+#: Stands for a field whose own value is invalid (its error is reported already):
+#: the checks between fields skip it rather than report a consequence of it.
+_INVALID: Any = type("_Invalid", (), {"__repr__": lambda self: "<invalid>"})()
+
+# The tags of the catalogue's unions (see catalogue.TextOrTexts): pydantic puts them in
+# an error's location, where they mean nothing to whoever wrote the file.
+_UNION_TAGS = frozenset({"one-text", "by-language"})
+
+_SLUG_RULE = (
+    "lower-case letters, digits, '-' and '_', at most 64, starting and ending with a "
+    "letter or a digit"
+)
+_LANGUAGE = "a language code such as 'fr' or 'pt-BR'"
+#: What a text that doesn't match its pattern should have been, by field name.
+_PATTERNS = {
+    "id": f"a valid id: {_SLUG_RULE}",
+    "purposes": f"a valid purpose id: {_SLUG_RULE}",
+    "vendor": f"a valid vendor id: {_SLUG_RULE}",
+    "vendors": f"a valid vendor id: {_SLUG_RULE}",
+    "ad_storage": f"a valid purpose id: {_SLUG_RULE}",
+    "analytics_storage": f"a valid purpose id: {_SLUG_RULE}",
+    "ad_user_data": f"a valid purpose id: {_SLUG_RULE}",
+    "ad_personalization": f"a valid purpose id: {_SLUG_RULE}",
+    "default_language": _LANGUAGE,
+    "languages": _LANGUAGE,
+    "revision": "a valid revision: 1 to 64 printable ASCII characters, no space ('2026-11-01')",
+    "policy_url": "a web address (https://...) or a path on the site (/...)",
+    "privacy_policy": "a web address (https://...)",
+    "country": "a country code: two capital letters, as in ISO 3166-1 ('FR', 'US')",
+    "url_patterns": "a URL pattern: no space ('www.example.com/tag.js*')",
+    "domain": "a domain ('example.com' or '.example.com')",
+    "path": "a path: '/', then no space",
+}
+_SINGULAR = {"purposes": "purpose", "vendors": "vendor", "cookies": "cookie"}
+#: The order of a catalogue's sections, so that problems are listed as the file reads.
+_SECTIONS = {name: order for order, name in enumerate(Catalogue.model_fields)}
+_SECTION_OF = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?")
 
 
 def describe_errors(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
+    """Pydantic's errors, each in plain words after its place in the file."""
     problems = []
-    for error in exc.errors():
-        loc = _place(error["loc"], data)
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "string_pattern_mismatch":
-            message = f"{error['input']!r} is not valid here"
-        elif error["type"] == "extra_forbidden":
-            message = "unknown setting (check its spelling)"
-        problems.append(f"{loc}: {message}" if loc else message)
-    return problems
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        key_error = bool(loc) and loc[-1] == "[key]"
+        if key_error:
+            # ("purposes", 3, "name", "FR", "[key]"): the place is the table, the
+            # problem is the key.
+            loc = loc[:-2]
+        place, field = _place(loc, data)
+        message = _LANGUAGE_KEY.format(error["input"]) if key_error else _message(error, field)
+        problems.append(f"{place}: {message}" if place else message)
+    return list(dict.fromkeys(problems))
 
 
-def _place(loc: Sequence[int | str], data: Any) -> str:
-    """``('vendors', 0, 'purposes', 1)`` as ``vendors[0] (google-analytics).purposes[1]``."""
+_LANGUAGE_KEY = "{!r} is not " + _LANGUAGE
+
+
+def _message(error: ErrorDetails, field: str | None) -> str:
+    kind, value, ctx = error["type"], error["input"], error.get("ctx") or {}
+    if kind == "missing":
+        return "required, and missing"
+    if kind == "extra_forbidden":
+        return "unknown setting (check its spelling)"
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} is not {_PATTERNS.get(field or '', 'valid here')}"
+    if kind == "string_too_short":
+        return "is empty; write something, or leave the setting out"
+    if kind == "string_too_long":
+        return f"is too long: at most {ctx.get('max_length')} characters"
+    if kind == "too_short":
+        return f"at least one {_SINGULAR.get(field or '', 'item')} is needed"
+    if kind in {"tuple_type", "list_type"}:
+        return f'should be a list, like ["..."], not {_kind(value)}'
+    if kind == "dict_type" and field in {"name", "description"}:
+        return f'should be texts by language, like {field}.en = "...", not {_kind(value)}'
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return f"should be a table of settings, not {_kind(value)}"
+    if kind == "text_or_texts":
+        by_language = f'texts by language (like {field}.en = "...")'
+        return f"should be a text, or {by_language}, not {_kind(value)}"
+    if kind == "string_type":
+        return f"should be a text, not {_kind(value)}"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"should be true or false, not {_kind(value)}"
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return f"should be a whole number, not {_kind(value)}"
+    if kind == "greater_than_equal":
+        return f"should be {ctx.get('ge')} or more, not {value!r}"
+    if kind == "less_than_equal":
+        return f"should be {ctx.get('le')} or less, not {value!r}"
+    if kind == "literal_error":
+        return f"should be {ctx.get('expected')}, not {value!r}"
+    return error["msg"]
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in the words of someone who wrote TOML or JSON."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _place(loc: Sequence[int | str], data: Any) -> tuple[str, str | None]:
+    """``('vendors', 0, 'purposes', 1)`` as ``vendors[0] (google-analytics).purposes[1]``,
+    and the name of the last field on the way (``purposes``)."""
     out = ""
+    field = None
     node = data
     for part in loc:
         if isinstance(part, int):
@@ -54,10 +161,13 @@ def _place(loc: Sequence[int | str], data: Any) -> str:
             label = _label(node)
             if label:
                 out += f" ({label})"
-        else:
-            out += f".{part}" if out else part
-            node = node.get(part) if isinstance(node, Mapping) else None
-    return out
+            continue
+        if part in _UNION_TAGS and not (isinstance(node, Mapping) and part in node):
+            continue
+        out += f".{part}" if out else part
+        field = part
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return out, field
 
 
 def _label(item: Any) -> str | None:
@@ -69,6 +179,227 @@ def _label(item: Any) -> str | None:
     if isinstance(item, CookieRule):
         return item.name
     return None
+
+
+def in_file_order(problems: list[str]) -> list[str]:
+    """Problems sorted by the section and item they name, as the file reads.
+
+    The sort is stable: an item's own problems keep their order.
+    """
+
+    def key(problem: str) -> tuple[int, int]:
+        match = _SECTION_OF.match(problem)
+        if match is None:
+            return (-1, -1)
+        section = _SECTIONS.get(match.group(1), len(_SECTIONS))
+        return (section, int(match.group(2) or -1))
+
+    return sorted(problems, key=key)
+
+
+class Parts:
+    """The items of a catalogue, each as its fields that are valid on their own.
+
+    An invalid catalogue is checked too, so every problem shows in one report: a
+    field that is itself invalid is :data:`_INVALID` and the checks skip it, and an
+    invalid id still counts as declared, so a typo in one vendor's id doesn't turn
+    every reference to it into a second error.
+    """
+
+    def __init__(self, data: Catalogue | Mapping[str, Any]) -> None:
+        get = data.__getattribute__ if isinstance(data, Catalogue) else data.get
+        self.texts: Any = get("texts")
+        self.consent_mode: Any = get("consent_mode")
+        language = _adapter_for(Language)
+        default = get("default_language")
+        default = "en" if default is None else _valid(language, default)
+        #: None when the default language itself is invalid: texts can't be checked.
+        self.languages: tuple[str, ...] | None = None
+        self.default: str = default if _ok(default) else ""
+        if _ok(default):
+            declared = _items(get("languages"))
+            ok = [lang for lang in declared if _ok(_valid(language, lang))]
+            self.languages = _languages(default, ok)
+        self.purposes = _fields_of(get("purposes"), Purpose)
+        self.vendors = _fields_of(get("vendors"), Vendor)
+        self.cookies = _fields_of(get("cookies"), CookieRule)
+        self.raw_purpose_ids = _raw_ids(get("purposes"))
+        self.raw_vendor_ids = _raw_ids(get("vendors"))
+
+
+#: An item of a list: its position, its label for messages, its fields.
+_Item = tuple[int, str | None, dict[str, Any]]
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _fields_of(items: Any, model: type[_Model]) -> list[_Item]:
+    out = []
+    for i, item in enumerate(_items(items)):
+        if isinstance(item, model):
+            out.append(
+                (i, _label(item), {name: getattr(item, name) for name in model.model_fields})
+            )
+        elif isinstance(item, Mapping):
+            out.append((i, _label(item), _fields(item, model)))
+    return out
+
+
+def _fields(item: Mapping[str, Any], model: type[_Model]) -> dict[str, Any]:
+    """Each field of ``item`` validated on its own; a missing one takes its default."""
+    fields = {}
+    for name, info in model.model_fields.items():
+        if name in item:
+            fields[name] = _valid(_adapter(model, name), item[name])
+        elif info.is_required():
+            fields[name] = _INVALID
+        else:
+            fields[name] = info.get_default(call_default_factory=True)
+    return fields
+
+
+@functools.cache
+def _adapter(model: type[_Model], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[annotation, *info.metadata]
+    return TypeAdapter(annotation)
+
+
+def _valid(adapter: TypeAdapter[Any], value: Any) -> Any:
+    """The value as validated, or :data:`_INVALID`."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return _INVALID
+
+
+@functools.cache
+def _adapter_for(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)
+
+
+def _raw_ids(items: Any) -> set[str]:
+    return {
+        item["id"]
+        for item in _items(items)
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str)
+    }
+
+
+def _where(kind: str, i: int, label: str | None) -> str:
+    return f"{kind}[{i}] ({label})" if label else f"{kind}[{i}]"
+
+
+def _ok(*values: Any) -> bool:
+    return all(value is not _INVALID for value in values)
+
+
+def reference_problems(parts: Parts) -> list[str]:
+    """Problems between fields, each with its place; fields invalid on their own are skipped."""
+    problems: list[str] = []
+
+    def texts(place: str, field: str, value: Any) -> None:
+        if parts.languages is None or not isinstance(value, Mapping):
+            return
+        for lang in parts.languages:
+            if lang not in value:
+                which = "the default language" if lang == parts.default else "a declared language"
+                problems.append(f"{place}.{field}: no text in {which} {lang!r}")
+
+    purpose_ids = _unique("purposes", parts.purposes, problems) | parts.raw_purpose_ids
+    vendor_ids = _unique("vendors", parts.vendors, problems) | parts.raw_vendor_ids
+    vendor_purposes = {
+        v["id"]: v["purposes"] for _, _, v in parts.vendors if _ok(v["id"], v["purposes"])
+    }
+    for i, label, purpose in parts.purposes:
+        place = _where("purposes", i, label)
+        texts(place, "name", purpose["name"])
+        texts(place, "description", purpose["description"])
+    for i, label, vendor in parts.vendors:
+        place = _where("vendors", i, label)
+        if _ok(vendor["purposes"]):
+            for unknown in sorted(set(vendor["purposes"]) - purpose_ids):
+                problems.append(f"{place}.purposes: unknown purpose {unknown!r}")
+        country, safeguard = vendor["country"], vendor["transfer_safeguard"]
+        if _ok(country) and country not in _EEA and safeguard is None:
+            problems.append(
+                f"{place}.transfer_safeguard: {country} is outside the EEA; name the "
+                "safeguard for the transfer (e.g. 'standard-contractual-clauses')"
+            )
+        texts(place, "description", vendor["description"])
+    decisions: dict[tuple[Any, ...], tuple[Any, frozenset[str], int]] = {}
+    for i, label, rule in parts.cookies:
+        problems += _cookie_problems(
+            _where("cookies", i, label), rule, purpose_ids, vendor_ids, vendor_purposes
+        )
+        place = _where("cookies", i, label)
+        texts(place, "description", rule["description"])
+        texts(place, "duration", rule["duration"])
+        # The policy's own table lists _gat_UA-XXXXXXXX-X twice, with two durations:
+        # rows may repeat a name, but never with another decision.
+        key = (rule["storage"], rule["name"], rule["domain"], rule["path"])
+        vendor, purposes = rule["vendor"], rule["purposes"]
+        if not _ok(*key, vendor, purposes):
+            continue
+        needs = (vendor, frozenset(purposes or vendor_purposes.get(vendor, ())), i)
+        if key in decisions and decisions[key][:2] != needs[:2]:
+            problems.append(
+                f"{place}: same cookie as cookies[{decisions[key][2]}] but another vendor or "
+                "purposes; a cookie's decision must be unambiguous"
+            )
+        decisions.setdefault(key, needs)
+    problems += _text_problems(parts.texts)
+    problems += _consent_mode_problems(parts.consent_mode, purpose_ids, vendor_ids)
+    return problems
+
+
+def _cookie_problems(
+    place: str,
+    rule: dict[str, Any],
+    purpose_ids: set[str],
+    vendor_ids: set[str],
+    vendor_purposes: dict[str, tuple[str, ...]],
+) -> list[str]:
+    problems = []
+    vendor, purposes = rule["vendor"], rule["purposes"]
+    if _ok(vendor) and vendor is not None and vendor not in vendor_ids:
+        problems.append(f"{place}.vendor: unknown vendor {vendor!r}")
+    if _ok(purposes):
+        for unknown in sorted(set(purposes) - purpose_ids):
+            problems.append(f"{place}.purposes: unknown purpose {unknown!r}")
+        if vendor is None and not purposes:
+            problems.append(
+                f"{place}.purposes: a cookie without a vendor is the site's own; name the "
+                "purposes it serves (an essential one if the site can't work without it)"
+            )
+        owner = vendor_purposes.get(vendor) if _ok(vendor) and vendor is not None else None
+        for extra in sorted(set(purposes) - set(owner or purposes)):
+            if extra in purpose_ids:
+                problems.append(
+                    f"{place}.purposes: {extra!r} is not one of vendor {vendor!r}'s purposes"
+                )
+    name, storage = rule["name"], rule["storage"]
+    if _ok(name, storage) and storage == "cookie" and not _COOKIE_NAME.match(name):
+        problems.append(f"{place}.name: {name!r} has characters a cookie name can't have")
+    return problems
+
+
+def _unique(kind: str, items: list[_Item], problems: list[str]) -> set[str]:
+    seen: dict[str, int] = {}
+    for i, _, fields in items:
+        item_id = fields["id"]
+        if not _ok(item_id):
+            continue
+        if item_id in seen:
+            problems.append(
+                f"{kind}[{i}] ({item_id}): duplicate id, first used by {kind}[{seen[item_id]}]"
+            )
+        seen.setdefault(item_id, i)
+    return set(seen)
 
 
 def _text_problems(texts: Any) -> list[str]:
@@ -96,140 +427,3 @@ def _consent_mode_problems(mapping: Any, purpose_ids: set[str], vendor_ids: set[
             for unknown in sorted({i for i in ids if isinstance(i, str)} - known):
                 problems.append(f"consent_mode.{key}: unknown {kind} {unknown!r}")
     return problems
-
-
-class Parts:
-    """The items of a catalogue, each valid or ``None``, with their original positions.
-
-    An invalid catalogue is checked too, so every problem shows in one report:
-    invalid items are skipped, but their ids still count as declared, so a
-    typo in one vendor doesn't turn every reference to it into a second error.
-    """
-
-    def __init__(self, data: Catalogue | Mapping[str, Any]) -> None:
-        if isinstance(data, Catalogue):
-            self.texts: Any = data.texts
-            self.consent_mode: Any = data.consent_mode
-            self.default, self.declared = data.default_language, tuple(data.languages)
-            self.purposes: list[Purpose | None] = list(data.purposes)
-            self.vendors: list[Vendor | None] = list(data.vendors)
-            self.cookies: list[CookieRule | None] = list(data.cookies)
-            self.raw_purpose_ids: set[str] = set()
-            self.raw_vendor_ids: set[str] = set()
-            return
-        self.texts = data.get("texts")
-        self.consent_mode = data.get("consent_mode")
-        default = data.get("default_language", "en")
-        declared = data.get("languages", ())
-        self.default = default if isinstance(default, str) else "en"
-        self.declared = (
-            tuple(lang for lang in declared if isinstance(lang, str))
-            if isinstance(declared, list | tuple)
-            else ()
-        )
-        self.purposes = _valid_items(data.get("purposes"), Purpose)
-        self.vendors = _valid_items(data.get("vendors"), Vendor)
-        self.cookies = _valid_items(data.get("cookies"), CookieRule)
-        self.raw_purpose_ids = _raw_ids(data.get("purposes"))
-        self.raw_vendor_ids = _raw_ids(data.get("vendors"))
-
-
-def _valid_items(items: Any, model: type[_M]) -> list[_M | None]:
-    if not isinstance(items, list | tuple):
-        return []
-    out: list[_M | None] = []
-    for item in items:
-        try:
-            out.append(item if isinstance(item, model) else model.model_validate(item))
-        except ValidationError:
-            out.append(None)
-    return out
-
-
-def _raw_ids(items: Any) -> set[str]:
-    if not isinstance(items, list | tuple):
-        return set()
-    return {
-        item["id"]
-        for item in items
-        if isinstance(item, Mapping) and isinstance(item.get("id"), str)
-    }
-
-
-def reference_problems(parts: Parts) -> list[str]:
-    problems: list[str] = []
-    default = parts.default
-    languages = _languages(default, parts.declared)
-
-    def texts(place: str, field: str, value: Mapping[str, str] | str | None) -> None:
-        if value is None or isinstance(value, str):
-            return
-        for lang in languages:
-            if lang not in value:
-                which = "the default language" if lang == default else "a declared language"
-                problems.append(f"{place}.{field}: no text in {which} {lang!r}")
-
-    purposes = [(i, p) for i, p in enumerate(parts.purposes) if p is not None]
-    vendors = [(i, v) for i, v in enumerate(parts.vendors) if v is not None]
-    cookies = [(i, c) for i, c in enumerate(parts.cookies) if c is not None]
-    purpose_ids = _unique("purposes", [(i, p.id) for i, p in purposes], problems)
-    purpose_ids |= parts.raw_purpose_ids
-    vendor_ids = _unique("vendors", [(i, v.id) for i, v in vendors], problems)
-    vendor_ids |= parts.raw_vendor_ids
-    by_vendor = {v.id: v for _, v in vendors}
-    for i, purpose in purposes:
-        place = f"purposes[{i}] ({purpose.id})"
-        texts(place, "name", purpose.name)
-        texts(place, "description", purpose.description)
-    for i, vendor in vendors:
-        place = f"vendors[{i}] ({vendor.id})"
-        for unknown in sorted(set(vendor.purposes) - purpose_ids):
-            problems.append(f"{place}.purposes: unknown purpose {unknown!r}")
-        if vendor.country not in _EEA and vendor.transfer_safeguard is None:
-            problems.append(
-                f"{place}.transfer_safeguard: {vendor.country} is outside the EEA; name the "
-                "safeguard for the transfer (e.g. 'standard-contractual-clauses')"
-            )
-        texts(place, "description", vendor.description)
-    decisions: dict[tuple[str, str, str | None, str | None], tuple[str, frozenset[str], int]] = {}
-    for i, rule in cookies:
-        place = f"cookies[{i}] ({rule.name})"
-        if rule.vendor not in vendor_ids:
-            problems.append(f"{place}.vendor: unknown vendor {rule.vendor!r}")
-        for unknown in sorted(set(rule.purposes) - purpose_ids):
-            problems.append(f"{place}.purposes: unknown purpose {unknown!r}")
-        owner = by_vendor.get(rule.vendor)
-        if owner is not None:
-            for extra in sorted(set(rule.purposes) - set(owner.purposes)):
-                if extra in purpose_ids:
-                    problems.append(
-                        f"{place}.purposes: {extra!r} is not one of vendor {owner.id!r}'s purposes"
-                    )
-        if rule.storage == "cookie" and not _COOKIE_NAME.match(rule.name):
-            problems.append(f"{place}.name: {rule.name!r} has characters a cookie name can't have")
-        texts(place, "description", rule.description)
-        texts(place, "duration", rule.duration)
-        # The policy's own table lists _gat_UA-XXXXXXXX-X twice, with two durations:
-        # rows may repeat a name, but never with another decision.
-        key = (rule.storage, rule.name, rule.domain, rule.path)
-        needs = (rule.vendor, frozenset(rule.purposes or (owner.purposes if owner else ())), i)
-        if key in decisions and decisions[key][:2] != needs[:2]:
-            problems.append(
-                f"{place}: same cookie as cookies[{decisions[key][2]}] but another vendor or "
-                "purposes; a cookie's decision must be unambiguous"
-            )
-        decisions.setdefault(key, needs)
-    problems += _text_problems(parts.texts)
-    problems += _consent_mode_problems(parts.consent_mode, purpose_ids, vendor_ids)
-    return problems
-
-
-def _unique(kind: str, ids: list[tuple[int, str]], problems: list[str]) -> set[str]:
-    seen: dict[str, int] = {}
-    for i, item_id in ids:
-        if item_id in seen:
-            problems.append(
-                f"{kind}[{i}] ({item_id}): duplicate id, first used by {kind}[{seen[item_id]}]"
-            )
-        seen.setdefault(item_id, i)
-    return set(seen)

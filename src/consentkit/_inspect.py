@@ -293,7 +293,7 @@ def tracking_leaks(
         verdict = gate.verdict(cookie.name)
         if verdict == "deny":
             rule = cat.rule_for(cookie.name)
-            who = f" (vendor {rule.vendor!r})" if rule is not None else ""
+            who = f" (vendor {rule.vendor!r})" if rule is not None and rule.vendor else ""
             leaks.append(f"Set-Cookie stores {cookie.name!r}{who}, which is not allowed")
         elif verdict == "undeclared" and strict:
             leaks.append(f"Set-Cookie stores {cookie.name!r}, which no catalogue rule declares")

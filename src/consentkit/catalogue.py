@@ -22,8 +22,10 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     ValidationError,
     field_validator,
 )
@@ -47,6 +49,26 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Z]{2})?$
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 #: A text in several languages: ``{"fr": "Mesure d'audience", "en": "Audience measurement"}``.
 Texts = dict[Language, Text]
+
+
+def _one_or_by_language(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "one-text"
+    if isinstance(value, Mapping):
+        return "by-language"
+    return None
+
+
+#: One text in the default language, or texts by language. Tagged, so that a wrong
+#: value gets one error in plain words instead of one per member of the union.
+TextOrTexts = Annotated[
+    Annotated[Text, Tag("one-text")] | Annotated[Texts, Tag("by-language")],
+    Discriminator(
+        _one_or_by_language,
+        custom_error_type="text_or_texts",
+        custom_error_message="should be a text, or texts by language",
+    ),
+]
 
 _EEA = frozenset(
     {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT"}
@@ -98,21 +120,25 @@ class Vendor(_Model):
 
 
 class CookieRule(_Model):
-    """A cookie (or storage item) a vendor sets, by exact name or glob.
+    """A cookie (or storage item) a vendor or the site itself sets, by exact name or glob.
 
     A rule serving several purposes is allowed only when all of them are granted.
-    ``purposes`` defaults to the vendor's own.
+    ``purposes`` defaults to the vendor's own. A rule without a vendor is a
+    first-party cookie (``sessionid``, ``csrftoken``): the site's own, governed by
+    its purposes alone, which it must then name. The site is no partner of its
+    own, so such a cookie never shows in the banner's list of partners.
     """
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     #: The name as the policy's cookie table writes it, when it differs from ``name``
     #: (``_gat_UA-XXXXXXXX-X`` for the rule ``_gat_UA-*``).
     label: Text | None = None
-    vendor: Slug
+    #: Who sets it; ``None`` for the site's own cookies.
+    vendor: Slug | None = None
     purposes: tuple[Slug, ...] = ()
     #: How long it lasts, as the policy writes it: ``"13 mois"``, ``{"fr": "24 heures",
     #: "en": "24 hours"}``, ``"session"``, or ``"(-)"`` when unknown.
-    duration: Text | Texts
+    duration: TextOrTexts
     description: Texts
     domain: Annotated[str, StringConstraints(pattern=r"^\.?[A-Za-z0-9.-]+$")] | None = None
     path: Annotated[str, StringConstraints(pattern=r"^/\S*$")] | None = None
@@ -218,17 +244,17 @@ class Catalogue(_Model):
     cookies: tuple[CookieRule, ...] = ()
 
     def __init__(self, **data: Any) -> None:
-        from consentkit._checks import Parts, describe_errors, reference_problems
+        from consentkit._checks import Parts, describe_errors, in_file_order, reference_problems
 
         try:
             super().__init__(**data)
         except ValidationError as exc:
             problems = describe_errors(exc, data)
             problems += reference_problems(Parts(data))
-            raise ConfigurationError(problems) from None
+            raise ConfigurationError(in_file_order(problems)) from None
         problems = reference_problems(Parts(self))
         if problems:
-            raise ConfigurationError(problems)
+            raise ConfigurationError(in_file_order(problems))
 
     def __hash__(self) -> int:
         # Equal catalogues share revision and fingerprint; pydantic's own hash
@@ -358,7 +384,7 @@ class Catalogue(_Model):
 
     def purposes_of(self, rule: CookieRule) -> frozenset[str]:
         """The purposes a rule needs: its own, or its vendor's."""
-        if rule.purposes:
+        if rule.purposes or rule.vendor is None:
             return frozenset(rule.purposes)
         return frozenset(self._index.vendors[rule.vendor].purposes)
 

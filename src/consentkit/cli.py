@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from consentkit.catalogue import Catalogue
+from consentkit.catalogue import Catalogue, CookieRule
 from consentkit.consent import Consent
 from consentkit.exceptions import ChoiceError, ConfigurationError, ExpiredToken, TokenError
 from consentkit.tokens import TokenSigner
@@ -188,13 +188,13 @@ def _cookies(args: argparse.Namespace, out: TextIO) -> int:
         )
     rows = []
     for rule in catalogue.cookies:
-        vendor = catalogue.vendor(rule.vendor)
+        vendor = catalogue.vendor(rule.vendor) if rule.vendor else None
         rows.append(
             (
                 catalogue.localize(rule.description, lang),
                 rule.label or rule.name,
                 catalogue.duration_text(rule, lang),
-                vendor.name if vendor else rule.vendor,
+                vendor.name if vendor else _purpose_names(catalogue, rule, lang),
             )
         )
     headings = _HEADINGS.get(lang, _HEADINGS["en"])
@@ -203,6 +203,12 @@ def _cookies(args: argparse.Namespace, out: TextIO) -> int:
     else:
         print(_markdown_table(headings, rows), file=out)
     return 0
+
+
+def _purpose_names(catalogue: Catalogue, rule: CookieRule, lang: str) -> str:
+    """The service of the site's own cookie: what it is for, in the catalogue's order."""
+    needs = catalogue.purposes_of(rule)
+    return ", ".join(catalogue.localize(p.name, lang) for p in catalogue.purposes if p.id in needs)
 
 
 def _markdown_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

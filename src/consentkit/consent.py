@@ -173,14 +173,15 @@ class Consent:
     def allows_cookie(self, name: str, storage: Storage = "cookie") -> bool:
         """Whether a cookie may be set: its rule's vendor and **all** its purposes are granted.
 
-        A name no rule matches is not allowed: what isn't declared can't have been consented to.
+        The site's own cookies (a rule without a vendor) need only their purposes. A
+        name no rule matches is not allowed: what isn't declared can't have been
+        consented to.
         """
         rule = self.catalogue.rule_for(name, storage)
         if rule is None:
             return False
-        return self.allows_vendor(rule.vendor) and self.purposes.issuperset(
-            self.catalogue.purposes_of(rule)
-        )
+        vendor_ok = rule.vendor is None or self.allows_vendor(rule.vendor)
+        return vendor_ok and self.purposes.issuperset(self.catalogue.purposes_of(rule))
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) >= self.expires_at

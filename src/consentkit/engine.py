@@ -442,17 +442,23 @@ class BodyStream(Protocol):
 
 def _localised(catalogue: Catalogue, lang: str) -> dict[str, Any]:
     t = catalogue.localize
+    # A vendor's cookies show with the vendor, the site's own under their purposes: the
+    # site is no partner of its own.
     cookies_by_vendor: dict[str, list[dict[str, Any]]] = {}
+    own_cookies_by_purpose: dict[str, list[dict[str, Any]]] = {}
     for rule in catalogue.cookies:
-        cookies_by_vendor.setdefault(rule.vendor, []).append(
-            {
-                "name": rule.label or rule.name,
-                "storage": rule.storage,
-                "duration": catalogue.duration_text(rule, lang),
-                "description": t(rule.description, lang),
-                "purposes": sorted(catalogue.purposes_of(rule)),
-            }
-        )
+        cookie = {
+            "name": rule.label or rule.name,
+            "storage": rule.storage,
+            "duration": catalogue.duration_text(rule, lang),
+            "description": t(rule.description, lang),
+            "purposes": sorted(catalogue.purposes_of(rule)),
+        }
+        if rule.vendor is not None:
+            cookies_by_vendor.setdefault(rule.vendor, []).append(cookie)
+        else:
+            for purpose in cookie["purposes"]:
+                own_cookies_by_purpose.setdefault(purpose, []).append(cookie)
     return {
         "revision": catalogue.revision,
         "language": lang,
@@ -464,6 +470,7 @@ def _localised(catalogue: Catalogue, lang: str) -> dict[str, Any]:
                 "name": t(p.name, lang),
                 "description": t(p.description, lang),
                 "essential": p.essential,
+                "cookies": own_cookies_by_purpose.get(p.id, []),
             }
             for p in catalogue.purposes
         ],

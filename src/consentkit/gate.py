@@ -64,12 +64,13 @@ class Gate:
     def verdict(self, name: str, storage: Storage = "cookie") -> Verdict:
         """Whether a cookie may be set: ``"allow"``, ``"deny"``, or ``"undeclared"``.
 
-        A declared cookie is allowed when its vendor and **all** its purposes are.
+        A declared cookie is allowed when its vendor and **all** its purposes are;
+        the site's own cookies (a rule without a vendor) need only their purposes.
         """
         rule = self.catalogue.rule_for(name, storage)
         if rule is None:
             return "undeclared"
-        if self.allows_vendor(rule.vendor) and all(
+        if (rule.vendor is None or self.allows_vendor(rule.vendor)) and all(
             self.allows_purpose(p) for p in self.catalogue.purposes_of(rule)
         ):
             return "allow"

@@ -82,6 +82,13 @@ const build = () => {
   const actions = (...b) => h('div', { c: 'actions' }, b);
   const pair = (term, value) => value && [h('dt', {}, term), h('dd', {}, value)];
   const save = () => choose({ action: 'custom', purposes: on(sw.p), vendors: on(sw.v) });
+  // A vendor's cookies, or the site's own under their purpose: a list that opens.
+  const cookies = list => list && list.length > 0 && h('details', { c: 'cookies' },
+    h('summary', {}, T.cookies + ' (' + list.length + ')'),
+    h('ul', { c: 'list' }, list.map(k => h('li', {},
+      h('code', {}, k.name), k.storage && k.storage !== 'cookie' ? ' (' + k.storage + ')' : '',
+      k.description && h('p', { c: 'desc' }, k.description),
+      h('dl', { c: 'meta' }, pair(T.duration, k.duration))))));
 
   // A purpose or vendor: its name, a heading that labels its switch, and the switch.
   const item = (kind, it, extra) => {
@@ -107,7 +114,8 @@ const build = () => {
   more = btn(T.partners, () => show('partners'), 'more');
   views.purposes = h('div', { c: 'view' },
     h('h3', { c: 'h', tabindex: -1 }, T.purposes_title),
-    h('ul', { c: 'list' }, cat.purposes.map(p => item('p', p, h('p', { c: 'desc' }, p.description)))),
+    h('ul', { c: 'list' }, cat.purposes.map(p => item('p', p,
+      [h('p', { c: 'desc' }, p.description), cookies(p.cookies)]))),
     h('p', {}, more),
     actions(btn(T.back, back), btn(T.save, save)));
 
@@ -122,12 +130,7 @@ const build = () => {
           && ((T.safeguards || {})[v.transfer_safeguard] || v.transfer_safeguard))),
       safe(v.privacy_policy) && h('p', { c: 'desc' },
         h('a', { href: v.privacy_policy, target: '_blank', rel: 'noopener' }, T.privacy_policy)),
-      v.cookies && v.cookies.length > 0 && h('details', { c: 'cookies' },
-        h('summary', {}, T.cookies + ' (' + v.cookies.length + ')'),
-        h('ul', { c: 'list' }, v.cookies.map(k => h('li', {},
-          h('code', {}, k.name), k.storage && k.storage !== 'cookie' ? ' (' + k.storage + ')' : '',
-          k.description && h('p', { c: 'desc' }, k.description),
-          h('dl', { c: 'meta' }, pair(T.duration, k.duration)))))),
+      cookies(v.cookies),
     ]))),
     actions(btn(T.back, back), btn(T.save, save)));
 
