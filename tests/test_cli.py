@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import consentkit
 from consentkit import Catalogue, Consent, TokenSigner
 from consentkit.cli import main
 from tests.helpers import EXAMPLE_CATALOGUE, OTHER_SECRET, SECRET
@@ -152,6 +153,27 @@ class TestToken:
         assert code == 1
         assert "give --key" in out
 
+    def test_purpose_makes_a_custom_choice(self) -> None:
+        """--purpose without --action signs a custom choice of that purpose, not accept_all."""
+        keys = ("-c", CAT, "-k", SECRET)
+        token = run("token", "sign", *keys, "--purpose", "security")[1].strip()
+        consent = TokenSigner([SECRET]).loads(token, Catalogue.from_file(CAT))
+        assert consent.action.value == "custom"
+        assert not consent.allows_purpose("audience")
+
+    @pytest.mark.parametrize("action", ["accept_all", "refuse_all"])
+    @pytest.mark.parametrize("option", ["--purpose", "--vendor"])
+    def test_conflicting_flags_refused(self, action: str, option: str) -> None:
+        """A purpose or vendor with accept_all or refuse_all is a usage error, nothing signed."""
+        code, out = run(
+            "token", "sign", "-c", CAT, "-k", SECRET, "--action", action, option, "audience"
+        )
+        assert code == 2
+        assert out == (
+            "error: --purpose and --vendor make a custom choice; drop them, or drop "
+            f"--action {action}\n"
+        )
+
     def test_unknown_purpose(self) -> None:
         """A custom choice naming an unknown purpose is refused by name."""
         code, out = run(
@@ -171,6 +193,14 @@ def test_python_dash_m() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("ok: ")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the package's version and exits 0."""
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"consentkit {consentkit.__version__}\n"
 
 
 def test_usage_error_exits_2() -> None:

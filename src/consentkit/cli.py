@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from consentkit import __version__
 from consentkit.catalogue import Catalogue, CookieRule
 from consentkit.consent import Consent
 from consentkit.exceptions import ChoiceError, ConfigurationError, ExpiredToken, TokenError
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consentkit", description="Collect, sign, enforce and prove cookie consent."
     )
+    parser.add_argument("--version", action="version", version=f"consentkit {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="validate a catalogue and list every problem")
@@ -76,13 +78,22 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("token", metavar="TOKEN")
     _key_options(inspect)
     inspect.set_defaults(run=_inspect)
-    sign = token_commands.add_parser("sign", help="make a token for a choice")
+    sign = token_commands.add_parser(
+        "sign",
+        help="make a token for a choice",
+        description="Sign a choice: accept_all without options; --purpose or --vendor make "
+        "it a custom choice, which can't go with --action accept_all or refuse_all.",
+    )
     _key_options(sign)
     sign.add_argument(
-        "--action", choices=("accept_all", "refuse_all", "custom"), default="accept_all"
+        "--action",
+        choices=("accept_all", "refuse_all", "custom"),
+        help="the choice (default: custom with --purpose or --vendor, else accept_all)",
     )
-    sign.add_argument("--purpose", action="append", default=[], help="a granted purpose (custom)")
-    sign.add_argument("--vendor", action="append", help="a granted vendor (custom)")
+    sign.add_argument(
+        "--purpose", action="append", default=[], help="a granted purpose; repeatable (custom)"
+    )
+    sign.add_argument("--vendor", action="append", help="a granted vendor; repeatable (custom)")
     sign.set_defaults(run=_sign)
 
     audit = commands.add_parser(
@@ -251,12 +262,21 @@ def _b64(raw: bytes) -> str:
 
 
 def _sign(args: argparse.Namespace, out: TextIO) -> int:
+    # Granting a purpose or vendor is a custom choice: say so, rather than sign the
+    # accept_all or refuse_all the command line also names.
+    chosen = args.purpose or args.vendor is not None
+    action = args.action or ("custom" if chosen else "accept_all")
+    if chosen and action != "custom":
+        print(
+            f"error: --purpose and --vendor make a custom choice; drop them, or drop "
+            f"--action {action}",
+            file=out,
+        )
+        return 2
     catalogue = Catalogue.from_file(args.catalogue)
     signer = _signer(args)
     try:
-        consent = Consent.from_choice(
-            catalogue, args.action, purposes=args.purpose, vendors=args.vendor
-        )
+        consent = Consent.from_choice(catalogue, action, purposes=args.purpose, vendors=args.vendor)
     except ChoiceError as exc:
         print(f"error: {exc}", file=out)
         return 1
