@@ -20,6 +20,8 @@ from consentkit.banner import (
     csp_nonce,
     is_crawler,
     negotiate_language,
+    notice,
+    texts,
 )
 from consentkit.catalogue import ConsentModeMapping
 from consentkit.html import HtmlRewriter, VendorDetector
@@ -248,6 +250,92 @@ class TestAssets:
         assert (fr["accept_all"], fr["refuse_all"]) == ("Tout accepter", "Continuer sans accepter")
         assert en["accept_all"] == "Accept all"
         assert fr["safeguards"]["standard-contractual-clauses"] == "Clauses contractuelles types"
+
+
+def videos_only(data: dict[str, Any]) -> dict[str, Any]:
+    """The reference catalogue where the only optional purpose is embedded videos, not
+    audience measurement."""
+    data["purposes"][3] = {
+        "id": "videos",
+        "name": {"fr": "Vidéos intégrées", "en": "Embedded videos"},
+        "description": {"fr": "Lire les vidéos", "en": "Plays videos"},
+    }
+    data["vendors"][0]["purposes"] = ["videos"]
+    del data["consent_mode"]
+    return data
+
+
+class TestNotice:
+    def test_names_the_catalogues_optional_purpose(self, data: dict[str, Any]) -> None:
+        """With videos as the only optional purpose, the notice asks for videos, in each
+        language, and says nothing of audience measurement."""
+        catalogue = Catalogue.model_validate(videos_only(data))
+        with client(catalogue) as http:
+            fr = http.get("/_consentkit/consent").json()["catalogue"]["texts"]["notice"]
+            en = http.get("/_consentkit/consent?lang=en").json()["catalogue"]["texts"]["notice"]
+        assert fr.startswith(
+            "Avec votre accord, nous et nos partenaires déposons des cookies et utilisons des "
+            "données de navigation pour la finalité suivante : Vidéos intégrées. Les cookies "
+            "strictement nécessaires"
+        )
+        assert en.startswith(
+            "With your consent, we and our partners set cookies and use browsing data for "
+            "this purpose: Embedded videos. Cookies that are strictly necessary"
+        )
+        assert "audience" not in fr + en
+
+    def test_lists_every_optional_purpose_in_order(self, data: dict[str, Any]) -> None:
+        """Several optional purposes are listed as the catalogue orders them."""
+        data["purposes"].append(
+            {
+                "id": "ads",
+                "name": {"fr": "Publicité", "en": "Advertising"},
+                "description": {"fr": "x", "en": "x"},
+            }
+        )
+        catalogue = Catalogue.model_validate(data)
+        assert "pour les finalités suivantes : Mesure d'audience et Publicité." in notice(
+            catalogue, "fr"
+        )
+        assert "for these purposes: Audience measurement and Advertising." in notice(
+            catalogue, "en"
+        )
+
+    def test_no_partner_named_when_none_needs_consent(self, data: dict[str, Any]) -> None:
+        """When only the site's own cookies need consent, the notice speaks for the site alone."""
+        data["vendors"] = data["vendors"][1:]  # Google Analytics, the optional vendor, gone
+        data["cookies"] = [c for c in data["cookies"] if c["vendor"] != "google-analytics"]
+        data["cookies"].append(
+            {
+                "name": "theme",
+                "purposes": ["audience"],
+                "duration": "13 months",
+                "description": {"fr": "x", "en": "x"},
+            }
+        )
+        del data["consent_mode"]
+        text = notice(Catalogue.model_validate(data), "fr")
+        assert text.startswith("Avec votre accord, nous déposons des cookies")
+        assert "partenaires" not in text
+
+    def test_essential_only(self, data: dict[str, Any]) -> None:
+        """A catalogue with nothing to consent to says so instead of asking."""
+        data["purposes"] = data["purposes"][:3]
+        data["vendors"] = data["vendors"][1:]
+        data["cookies"] = [c for c in data["cookies"] if c["vendor"] != "google-analytics"]
+        del data["consent_mode"]
+        catalogue = Catalogue.model_validate(data)
+        assert notice(catalogue, "en") == (
+            "We only set cookies that are strictly necessary for the site to work, which "
+            "can't be refused."
+        )
+
+    def test_catalogue_text_overrides_it(self, data: dict[str, Any]) -> None:
+        """A catalogue's [texts.<lang>] notice replaces the built one, in that language only."""
+        data["texts"] = {"fr": {"notice": "Notre propre texte."}}
+        catalogue = Catalogue.model_validate(data)
+        assert texts(catalogue, "fr")["notice"] == "Notre propre texte."
+        assert texts(catalogue, "en")["notice"] == notice(catalogue, "en")
 
 
 class TestConsentMode:

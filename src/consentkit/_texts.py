@@ -5,13 +5,6 @@ from __future__ import annotations
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Vos choix en matière de cookies",
-        "notice": (
-            "Avec votre accord, nous et nos partenaires déposons des cookies et utilisons des "
-            "données de navigation pour mesurer l'audience de notre site. Les cookies "
-            "strictement nécessaires à son fonctionnement ne peuvent pas être refusés. Vous "
-            "pouvez changer d'avis à tout moment depuis le lien « Gestion des cookies » en bas "
-            "de chaque page."
-        ),
         "accept_all": "Tout accepter",
         "refuse_all": "Continuer sans accepter",
         "customise": "Personnaliser vos choix",
@@ -35,12 +28,6 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Your cookie choices",
-        "notice": (
-            "With your consent, we and our partners set cookies and use browsing data to "
-            "measure our site's audience. Cookies that are strictly necessary for the site "
-            "to work can't be refused. You can change your mind at any time from the "
-            "“Cookie settings” link at the bottom of every page."
-        ),
         "accept_all": "Accept all",
         "refuse_all": "Continue without accepting",
         "customise": "Customise your choices",
@@ -79,4 +66,52 @@ SAFEGUARDS: dict[str, dict[str, str]] = {
     },
 }
 
-TEXT_KEYS = frozenset(DEFAULT_TEXTS["en"])
+#: The first layer's notice, in parts: it names the catalogue's own optional purposes
+#: (see banner.notice), so that it never speaks of audience measurement to the visitors
+#: of a site that only embeds videos, say.
+NOTICES: dict[str, dict[str, str]] = {
+    "fr": {
+        "partners": (
+            "Avec votre accord, nous et nos partenaires déposons des cookies et utilisons des "
+            "données de navigation pour {which} : {purposes}."
+        ),
+        "own": (
+            "Avec votre accord, nous déposons des cookies et utilisons des données de "
+            "navigation pour {which} : {purposes}."
+        ),
+        "one": "la finalité suivante",
+        "many": "les finalités suivantes",
+        "and": " et ",
+        "rest": (
+            "Les cookies strictement nécessaires au fonctionnement du site ne peuvent pas être "
+            "refusés. Vous pouvez changer d'avis à tout moment depuis le lien « Gestion des "
+            "cookies » en bas de chaque page."
+        ),
+        "essential_only": (
+            "Nous ne déposons que les cookies strictement nécessaires au fonctionnement du "
+            "site, qui ne peuvent pas être refusés."
+        ),
+    },
+    "en": {
+        "partners": (
+            "With your consent, we and our partners set cookies and use browsing data for "
+            "{which}: {purposes}."
+        ),
+        "own": ("With your consent, we set cookies and use browsing data for {which}: {purposes}."),
+        "one": "this purpose",
+        "many": "these purposes",
+        "and": " and ",
+        "rest": (
+            "Cookies that are strictly necessary for the site to work can't be refused. You "
+            "can change your mind at any time from the “Cookie settings” link at the bottom "
+            "of every page."
+        ),
+        "essential_only": (
+            "We only set cookies that are strictly necessary for the site to work, which "
+            "can't be refused."
+        ),
+    },
+}
+
+#: Every text a catalogue's ``[texts.<lang>]`` table may replace.
+TEXT_KEYS = frozenset(DEFAULT_TEXTS["en"]) | {"notice"}

@@ -20,7 +20,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from consentkit._texts import DEFAULT_TEXTS, SAFEGUARDS
+from consentkit._texts import DEFAULT_TEXTS, NOTICES, SAFEGUARDS
 from consentkit.catalogue import Catalogue, ConsentModeMapping
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "csp_nonce",
     "is_crawler",
     "negotiate_language",
+    "notice",
     "texts",
 ]
 
@@ -122,9 +123,30 @@ def csp_nonce(headers: Iterable[tuple[str, str]]) -> str | None:
 def texts(catalogue: Catalogue, lang: str) -> dict[str, Any]:
     """Every word of the banner in ``lang``: defaults, then the catalogue's own."""
     base = DEFAULT_TEXTS.get(lang) or DEFAULT_TEXTS["en"]
-    words: dict[str, Any] = {**base, **catalogue.texts.get(lang, {})}
+    own = catalogue.texts.get(lang, {})
+    words: dict[str, Any] = {**base, **own}
+    if "notice" not in own:
+        words["notice"] = notice(catalogue, lang)
     words["safeguards"] = SAFEGUARDS.get(lang) or SAFEGUARDS["en"]
     return words
+
+
+def notice(catalogue: Catalogue, lang: str) -> str:
+    """The first layer's default notice in ``lang``: what consent is asked for, by name.
+
+    It names the catalogue's optional purposes, in the catalogue's order, and speaks
+    of partners only when an optional vendor exists: a notice must say what the
+    visitor consents to, and no more. A catalogue replaces it with ``notice`` in its
+    ``[texts.<lang>]`` table.
+    """
+    words = NOTICES.get(lang) or NOTICES["en"]
+    names = [catalogue.localize(p.name, lang) for p in catalogue.purposes if not p.essential]
+    if not names:
+        return words["essential_only"]
+    listed = ", ".join(names[:-1]) + words["and"] + names[-1] if len(names) > 1 else names[0]
+    ask = words["partners"] if catalogue.optional_vendors else words["own"]
+    which = words["many"] if len(names) > 1 else words["one"]
+    return ask.format(which=which, purposes=listed) + " " + words["rest"]
 
 
 def consent_mode_state(
