@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import consentkit
 from consentkit import Catalogue, Consent, TokenSigner
 from consentkit.cli import main
+from consentkit.config import DEFAULT_COOKIE_NAME
 from tests.helpers import EXAMPLE_CATALOGUE, OTHER_SECRET, SECRET
 
 CAT = str(EXAMPLE_CATALOGUE)
@@ -250,3 +252,112 @@ class TestTcf:
         )
         out = run("tcf", "decode", string)[1]
         assert "1 Store and/or access information on a device; 8 Measure content performance" in out
+
+
+class TestInit:
+    @pytest.fixture(autouse=True)
+    def _in_tmp(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir(tmp_path)
+
+    @pytest.mark.parametrize("lang", ["en", "fr"])
+    def test_writes_a_catalogue_that_checks(self, tmp_path: Path, lang: str) -> None:
+        """init writes catalogue.toml, which loads and passes check, in both languages."""
+        code, out = run("init", "--lang", lang)
+        assert (code, out) == (
+            0,
+            "wrote catalogue.toml; edit it, then check it with: consentkit check catalogue.toml\n",
+        )
+        catalogue = Catalogue.from_file(tmp_path / "catalogue.toml")
+        assert catalogue.default_language == lang
+        assert catalogue.all_languages == (lang, "fr" if lang == "en" else "en")
+        code, out = run("check", "catalogue.toml")
+        assert code == 0
+        assert "2 purposes (1 optional), 1 vendors, 3 cookie rules, in" in out
+
+    def test_what_it_declares(self, tmp_path: Path) -> None:
+        """The consent cookie under the essential purpose, with no vendor; audience
+        measurement with Google Analytics and its cookies, durations as the reference
+        policy's."""
+        run("init", "--lang", "fr")
+        catalogue = Catalogue.from_file(tmp_path / "catalogue.toml")
+        assert catalogue.essential_purposes == {"consent-storage"}
+        assert catalogue.optional_purposes == ("audience",)
+        assert catalogue.optional_vendors == ("google-analytics",)
+        own = catalogue.rule_for(DEFAULT_COOKIE_NAME)
+        assert own is not None
+        assert own.vendor is None
+        assert catalogue.purposes_of(own) == {"consent-storage"}
+        for name in ("_ga", "_ga_ABC123"):
+            rule = catalogue.rule_for(name)
+            assert rule is not None
+            assert rule.vendor == "google-analytics"
+            assert catalogue.duration_text(rule, "fr") == "13 mois (24 mois par défaut)"
+        audience = catalogue.purpose("audience")
+        assert audience is not None
+        assert audience.name == {"fr": "Mesure d'audience", "en": "Audience measurement"}
+
+    def test_chosen_language_first_and_commented(self, tmp_path: Path) -> None:
+        """The chosen language's texts come first, and comments explain the file."""
+        run("init", "--lang", "fr")
+        text = (tmp_path / "catalogue.toml").read_text("utf-8")
+        assert text.index('name.fr = "Mesure d\'audience"') < text.index(
+            'name.en = "Audience measurement"'
+        )
+        assert text.startswith("# ")
+        assert "consentkit check catalogue.toml" in text
+        assert sum(line.startswith("#") for line in text.splitlines()) > 40
+
+    def test_refuses_to_overwrite(self, tmp_path: Path) -> None:
+        """An existing file is kept, unless --force replaces it."""
+        path = tmp_path / "catalogue.toml"
+        path.write_text("# mine\n", "utf-8")
+        code, out = run("init")
+        assert (code, out) == (1, "error: catalogue.toml exists; --force replaces it\n")
+        assert path.read_text("utf-8") == "# mine\n"
+        assert run("init", "--force")[0] == 0
+        Catalogue.from_file(path)
+
+    def test_path_and_folder(self, tmp_path: Path) -> None:
+        """PATH names the file, or a folder to write catalogue.toml in."""
+        (tmp_path / "conf").mkdir()
+        assert run("init", "conf")[0] == 0
+        assert run("init", "site.toml")[0] == 0
+        Catalogue.from_file(tmp_path / "conf" / "catalogue.toml")
+        Catalogue.from_file(tmp_path / "site.toml")
+
+    def test_only_toml(self) -> None:
+        """A path that is no .toml file is a usage error: the starter is TOML."""
+        code, out = run("init", "catalogue.json")
+        assert (code, out) == (
+            2,
+            "error: catalogue.json is no .toml file; the starter catalogue is TOML\n",
+        )
+
+    def test_the_middleware_runs_with_it(self, tmp_path: Path) -> None:
+        """Behind the middleware, Google Analytics is held back until accepted, the consent
+        cookie is kept, and a refusal expires _ga."""
+        from consentkit import ConsentConfig, WSGIConsentMiddleware
+        from tests import apps
+
+        run("init")
+        catalogue = Catalogue.from_file(tmp_path / "catalogue.toml")
+        config = ConsentConfig(catalogue=catalogue, secret_keys=[SECRET], cookie_secure=False)
+        app = WSGIConsentMiddleware(apps.wsgi_app, config)
+        with httpx.Client(
+            transport=httpx.WSGITransport(app=app), base_url="http://site.example"
+        ) as http:
+            before = http.get("/").text
+            assert 'data-consentkit-src="https://www.googletagmanager.com/gtag/js' in before
+            assert 'id="consentkit-config"' in before
+            accepted = http.post("/_consentkit/consent", json={"action": "accept_all"})
+            assert accepted.status_code == 200
+            assert accepted.headers["set-cookie"].startswith(f"{DEFAULT_COOKIE_NAME}=")
+            after = http.get("/").text
+            assert ' src="https://www.googletagmanager.com/gtag/js' in after
+            http.cookies.set("_ga", "GA1.1.1")
+            refused = http.post("/_consentkit/consent", json={"action": "refuse_all"})
+            deleted = refused.headers.get_list("set-cookie")
+            assert any(c.startswith("_ga=") and "Max-Age=0" in c for c in deleted)
+            assert not any(
+                c.startswith(f"{DEFAULT_COOKIE_NAME}=") and "Max-Age=0" in c for c in deleted
+            )

@@ -1,5 +1,5 @@
-"""The ``consentkit`` command: check a catalogue, render its cookie table, handle keys and
-tokens, keep the proof-of-consent ledger.
+"""The ``consentkit`` command: start and check a catalogue, render its cookie table, handle
+keys and tokens, keep the proof-of-consent ledger.
 
 Exit codes: 0 when all is well, 1 when the command found a problem (an invalid
 catalogue, a token that isn't valid, a leak), 2 for a usage error, and for an audit
@@ -15,6 +15,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from cryptography.hazmat.primitives import serialization
@@ -55,6 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"consentkit {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init",
+        help="write a starter catalogue to edit",
+        description="Write a commented starter catalogue, valid as it stands: the consent "
+        "cookie (strictly necessary) and audience measurement with Google Analytics "
+        "(optional), with texts in French and English.",
+    )
+    init.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        default="catalogue.toml",
+        help="the .toml file to write, or a folder for its catalogue.toml "
+        "(default: catalogue.toml)",
+    )
+    init.add_argument(
+        "--lang", choices=("en", "fr"), default="en", help="the default language (default: en)"
+    )
+    init.add_argument("--force", action="store_true", help="replace the file if it exists")
+    init.set_defaults(run=_init)
 
     check = commands.add_parser("check", help="validate a catalogue and list every problem")
     check.add_argument("catalogue", metavar="CATALOGUE", help="a .toml or .json catalogue")
@@ -177,6 +199,30 @@ def _maybe_file(value: str) -> str:
         with open(value, encoding="ascii") as file:
             return file.read()
     return value
+
+
+def _init(args: argparse.Namespace, out: TextIO) -> int:
+    from consentkit._init import starter_catalogue
+
+    path = Path(args.path)
+    if path.is_dir():
+        path = path / "catalogue.toml"
+    if path.suffix.lower() != ".toml":
+        print(f"error: {path} is no .toml file; the starter catalogue is TOML", file=out)
+        return 2
+    text = starter_catalogue(args.lang, path=str(path))
+    try:
+        # "x" refuses an existing file at the moment of opening, not at a check before.
+        with path.open("w" if args.force else "x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        print(f"error: {path} exists; --force replaces it", file=out)
+        return 1
+    except OSError as exc:
+        print(f"error: can't write {path}: {exc.strerror}", file=out)
+        return 1
+    print(f"wrote {path}; edit it, then check it with: consentkit check {path}", file=out)
+    return 0
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
