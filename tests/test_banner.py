@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from itertools import pairwise
 from typing import Any
 
@@ -26,7 +27,7 @@ from consentkit.banner import (
 from consentkit.catalogue import ConsentModeMapping
 from consentkit.html import HtmlRewriter, VendorDetector
 from tests import apps
-from tests.helpers import SECRET
+from tests.helpers import ROOT, SECRET
 
 BASE = "http://shop.example.com"
 CONFIG_ELEMENT = re.compile(
@@ -336,6 +337,18 @@ class TestNotice:
         catalogue = Catalogue.model_validate(data)
         assert texts(catalogue, "fr")["notice"] == "Notre propre texte."
         assert texts(catalogue, "en")["notice"] == notice(catalogue, "en")
+
+    def test_docs_override_snippet(self, data: dict[str, Any]) -> None:
+        """The notice override docs/banner.md shows is a valid [texts] table that replaces
+        the built notice."""
+        doc = (ROOT / "docs" / "banner.md").read_text("utf-8")
+        snippet = next(
+            block for block in re.findall(r"```toml\n(.*?)```", doc, re.S) if "notice" in block
+        )
+        data["texts"] = tomllib.loads(snippet)["texts"]
+        catalogue = Catalogue.model_validate(data)
+        assert texts(catalogue, "fr")["notice"] == data["texts"]["fr"]["notice"]
+        assert texts(catalogue, "en")["notice"].startswith("With your consent, we and our")
 
 
 class TestConsentMode:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from consentkit import (
     Catalogue,
@@ -20,8 +22,10 @@ from consentkit import (
     TokenSigner,
     WSGIConsentMiddleware,
 )
+from consentkit._texts import TEXT_KEYS
+from consentkit.catalogue import ConsentModeMapping, CookieRule, ExpiryPolicy, Purpose, Vendor
 from consentkit.engine import Engine
-from tests.helpers import EXAMPLE_CATALOGUE, SECRET
+from tests.helpers import EXAMPLE_CATALOGUE, ROOT, SECRET
 
 
 def problems_of(data: dict[str, Any]) -> list[str]:
@@ -546,3 +550,29 @@ class TestFirstPartyCookies:
         assert by_purpose["preferences"] == ["theme"]
         assert by_purpose["security"] == ["sessionid"]
         assert by_purpose["audience"] == []
+
+
+class TestReference:
+    """docs/catalogue.md, the format's reference, stays true to the models."""
+
+    DOC = (ROOT / "docs" / "catalogue.md").read_text("utf-8")
+
+    def test_full_example_is_valid(self) -> None:
+        """The page's full example loads, with the site's own cookies and no site vendor."""
+        blocks = re.findall(r"```toml\n(.*?)```", self.DOC, re.S)
+        catalogue = Catalogue.model_validate(tomllib.loads(blocks[0]))
+        assert [v.id for v in catalogue.vendors] == ["google-analytics"]
+        own = [rule.name for rule in catalogue.cookies if rule.vendor is None]
+        assert own == ["consentkit", "sessionid"]
+
+    @pytest.mark.parametrize(
+        "model", [Catalogue, ExpiryPolicy, ConsentModeMapping, Purpose, Vendor, CookieRule]
+    )
+    def test_every_field_is_described(self, model: type[BaseModel]) -> None:
+        """Each field of each model has its row in the reference."""
+        missing = [name for name in model.model_fields if f"| `{name}` |" not in self.DOC]
+        assert missing == []
+
+    def test_every_banner_text_is_named(self) -> None:
+        """Each key a [texts.<lang>] table may hold is listed."""
+        assert [key for key in sorted(TEXT_KEYS) if f"`{key}`" not in self.DOC] == []
