@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import re
 import tomllib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +260,7 @@ class TestValidation:
             "unknown",
             "cookies[1] (_gid).vendor: unknown vendor 'matomo'",
             "cookies[2] (_gat_UA-*).storage: should be 'cookie', 'localStorage' or "
-            "'sessionStorage', not 'disk'",
+            "'sessionStorage', not the text 'disk'",
             "cookies[2] (_gat_UA-*).purposes: unknown purpose 'ads'",
         ]
 
@@ -367,6 +369,38 @@ class TestValidation:
         """Any parsed-JSON-like value either validates or raises ConfigurationError."""
         with contextlib.suppress(ConfigurationError):
             Catalogue.model_validate(garbage)
+
+    @given(data=st.data())
+    def test_any_wrong_value_is_reported_in_plain_words(
+        self, example_data: dict[str, Any], data: st.DataObject
+    ) -> None:
+        """Whatever value is put wherever in a valid catalogue, loading either succeeds or
+        raises ConfigurationError whose problems all name a place, in consentkit's words."""
+        changed = copy.deepcopy(example_data)
+        paths = list(_paths(changed))
+        path = data.draw(st.sampled_from(paths), label="path")
+        value = data.draw(
+            st.none()
+            | st.booleans()
+            | st.integers(-2, 30)
+            | st.text(max_size=6)
+            | st.lists(st.text(max_size=4), max_size=2)
+            | st.dictionaries(st.sampled_from(["fr", "en", "FR", "id"]), st.text(max_size=4)),
+            label="value",
+        )
+        node: Any = changed
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+        problems: list[str] = []
+        try:
+            Catalogue.model_validate(changed)
+        except ConfigurationError as exc:
+            problems = exc.problems or ["(no problem listed)"]
+        for problem in problems:
+            assert re.match(r"^[a-z_]+(\[\d+\])?[ .:(]", problem), problem
+            assert "Input should" not in problem, problem
+            assert "Tuple should" not in problem, problem
 
 
 class TestFromFile:
@@ -576,3 +610,17 @@ class TestReference:
     def test_every_banner_text_is_named(self) -> None:
         """Each key a [texts.<lang>] table may hold is listed."""
         assert [key for key in sorted(TEXT_KEYS) if f"`{key}`" not in self.DOC] == []
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in parsed TOML a value can be put: each key and each list item."""
+    items: Iterable[tuple[Any, Any]] = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in items:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key))

@@ -33,9 +33,15 @@ from consentkit.catalogue import (
     _Model,
 )
 
+
+class _Invalid:
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
 #: Stands for a field whose own value is invalid (its error is reported already):
 #: the checks between fields skip it rather than report a consequence of it.
-_INVALID: Any = type("_Invalid", (), {"__repr__": lambda self: "<invalid>"})()
+_INVALID: Any = _Invalid()
 
 # The tags of the catalogue's unions (see catalogue.TextOrTexts): pydantic puts them in
 # an error's location, where they mean nothing to whoever wrote the file.
@@ -46,6 +52,7 @@ _SLUG_RULE = (
     "letter or a digit"
 )
 _LANGUAGE = "a language code such as 'fr' or 'pt-BR'"
+_LANGUAGE_KEY = "{!r} is not " + _LANGUAGE
 #: What a text that doesn't match its pattern should have been, by field name.
 _PATTERNS = {
     "id": f"a valid id: {_SLUG_RULE}",
@@ -88,9 +95,6 @@ def describe_errors(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-_LANGUAGE_KEY = "{!r} is not " + _LANGUAGE
-
-
 def _message(error: ErrorDetails, field: str | None) -> str:
     kind, value, ctx = error["type"], error["input"], error.get("ctx") or {}
     if kind == "missing":
@@ -127,7 +131,7 @@ def _message(error: ErrorDetails, field: str | None) -> str:
     if kind == "less_than_equal":
         return f"should be {ctx.get('le')} or less, not {value!r}"
     if kind == "literal_error":
-        return f"should be {ctx.get('expected')}, not {value!r}"
+        return f"should be {ctx.get('expected')}, not {_kind(value)}"
     return error["msg"]
 
 
@@ -136,7 +140,7 @@ def _kind(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return f"{str(value).lower()}"
+        return str(value).lower()
     if isinstance(value, int | float):
         return f"the number {value!r}"
     if isinstance(value, str):
