@@ -46,7 +46,8 @@ consentkit demo: the reference site (plus-que-pro.fr's cookie policy) on http://
   Open it in a browser, or compare with curl:
     curl -s http://127.0.0.1:8000/ | grep googletagmanager       # GA neutralised: no consent yet
     curl -s -D- -o /dev/null http://127.0.0.1:8000/mon-compte | grep -i set-cookie  # _ga dropped
-    curl -s -D- -o /dev/null -d action=accept_all http://127.0.0.1:8000/_consentkit/consent | grep -i set-cookie
+    curl -s -D- -o /dev/null -d action=accept_all \\
+        http://127.0.0.1:8000/_consentkit/consent | grep -i set-cookie
     curl -s -H 'Cookie: consentkit=<token above>' http://127.0.0.1:8000/ | grep googletagmanager
   "Gestion des cookies" (http://127.0.0.1:8000/cookies) changes or withdraws the choice.
 
