@@ -375,7 +375,7 @@ class _Walk:
         self.code = code
 
     def document(self, text: str, url: str, frames: tuple[str, ...], depth: int) -> Iterator[Load]:
-        parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
+        parser = _parser()
         root = parser.parse(text.lstrip("\ufeff"), scripting=self.scripting)
         self.base = url
         self.fallback = url
@@ -479,9 +479,13 @@ class _Walk:
         yield from inner.document(text, url, frames, depth + 1)
 
 
+def _parser() -> Any:
+    return html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
+
+
 def _fragment(text: str, scripting: bool) -> Any:
     """``text`` parsed as the body of a document (innerHTML on a ``div``)."""
-    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
+    parser = _parser()
     return parser.parseFragment(text, container="div", scripting=scripting)
 
 
@@ -500,7 +504,7 @@ def readings_diverge(page: str | bytes, *, encoding: str = "utf-8") -> bool:
 
 def _hidden_ends(text: str, scripting: bool) -> int:
     """How many ``</noscript`` the tree holds as text, comments or attribute values."""
-    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
+    parser = _parser()
     count = 0
     for element in parser.parse(text, scripting=scripting).iter():
         values = [element.text or "", element.tail or "", *element.attrib.values()]

@@ -843,19 +843,21 @@ class HtmlStream:
         Markers are looked for in every body; hosts, as in event handlers, only in a
         body where a probe was found (``named``), so that most scripts are never decoded.
         """
-        found = [
-            vendor
-            for vendor, markers in self._plan.markers
-            if any(buf.find(marker, start, stop) >= 0 for marker in markers)
-        ]
         decode = foreign and b"&" in buf[start:stop]
-        if (decode and not found) or named:
-            text = buf[start:stop].decode("utf-8", "replace")
-            if decode:  # foreign content decodes character references in a script's text
-                text = unescape_text(text)
-            denied = self._plan.denied
-            found = [v for v in self._rewriter._detector.vendors_for_code(text) if v in denied]
-        return tuple(found)
+        if not named:
+            found = [
+                vendor
+                for vendor, markers in self._plan.markers
+                if any(buf.find(marker, start, stop) >= 0 for marker in markers)
+            ]
+            if found or not decode:
+                return tuple(found)
+        # The code itself, as the browser runs it: markers and hosts alike.
+        text = buf[start:stop].decode("utf-8", "replace")
+        if decode:  # foreign content decodes character references in a script's text
+            text = unescape_text(text)
+        denied = self._plan.denied
+        return tuple(v for v in self._rewriter._detector.vendors_for_code(text) if v in denied)
 
 
 def _needs_body(first: dict[bytes, Attr]) -> bool:
