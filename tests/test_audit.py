@@ -111,6 +111,17 @@ class TestUndeclared:
         assert list(report.undeclared) == ["ab_test"]
         assert 'duration = "30 days"' in report.render()
 
+    def test_suggested_entry_is_a_first_party_rule(self, tmp_path: Path) -> None:
+        """The suggestion, pasted into the catalogue, loads: the cookie is the site's own,
+        under its strictly necessary purpose, with no vendor shown as a partner."""
+        entry = suggest_rule("ab_test=b; Max-Age=2592000", _catalogue())
+        assert "vendor" not in entry.split("#")[0]
+        path = tmp_path / "catalogue.toml"
+        path.write_text(Path(CAT).read_text("utf-8") + "\n" + entry + "\n", "utf-8")
+        rule = next(r for r in Catalogue.from_file(path).cookies if r.name == "ab_test")
+        assert rule.vendor is None
+        assert list(rule.purposes) == ["consent-storage"]  # its first essential purpose
+
     def test_suggest_rule_durations(self) -> None:
         """Long lifetimes read in months, short ones in days, none as a session."""
         assert 'duration = "13 months"' in suggest_rule("x=1; Max-Age=34190000")

@@ -20,12 +20,27 @@ from consentkit.ledger import Ledger
 from tests.helpers import EXAMPLE_CATALOGUE, ROOT
 
 
-def test_readme_quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Flask quick start neutralises GA before consent and injects the banner."""
+def test_readme_quick_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Flask quick start, run in an empty folder as the README says: its shell lines
+    write the catalogue and the key, then the app neutralises GA and injects the banner."""
     readme = (ROOT / "README.md").read_text("utf-8")
-    code = re.search(r"## Quick start\n.*?```python\n(.*?)```", readme, re.S)
+    quick_start = readme.split("## Quick start\n", 1)[1]
+    shell = re.search(r"```sh\n(.*?)```", quick_start, re.S)
+    code = re.search(r"```python\n(.*?)```", quick_start, re.S)
+    assert shell is not None
     assert code is not None
-    monkeypatch.chdir(ROOT)
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    script = shell.group(1) + 'printf %s "$CONSENTKIT_SECRET_KEY"\n'
+    bash = shutil.which("bash")
+    assert bash is not None
+    done = subprocess.run(
+        [bash, "-euc", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "catalogue.toml").is_file()
+    monkeypatch.setenv("CONSENTKIT_SECRET_KEY", done.stdout)
+    monkeypatch.chdir(tmp_path)
     namespace: dict[str, Any] = {"__name__": "quickstart"}
     exec(compile(code.group(1), "README.md", "exec"), namespace)  # noqa: S102
     client = namespace["app"].test_client()
@@ -35,6 +50,19 @@ def test_readme_quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
     assert 'data-consentkit-src="https://www.googletagmanager.com/gtag/js?id=G-X"' in body
     assert ' src="https://www.googletagmanager.com' not in body
     assert 'id="consentkit-config"' in body
+
+
+def test_readme_lists_every_command() -> None:
+    """The README's command list names each command `consentkit --help` lists."""
+    done = subprocess.run(
+        [sys.executable, "-m", "consentkit", "--help"], capture_output=True, text=True, check=True
+    )
+    listed = done.stdout.split("  COMMAND\n", 1)[1].split("\n\n", 1)[0]
+    commands = re.findall(r"^    (\w+) ", listed, re.M)
+    assert {"init", "ledger"} <= set(commands)
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name in commands:
+        assert f"\nconsentkit {name} " in readme, name
 
 
 def _snippets() -> list[Any]:

@@ -83,6 +83,8 @@ class AuditReport:
     undeclared: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: ``(choice, path)`` pairs visited.
     visited: list[tuple[str, str]] = field(default_factory=list)
+    #: The catalogue audited, for the entries suggested for undeclared cookies.
+    catalogue: Catalogue | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -113,7 +115,7 @@ class AuditReport:
             lines.append(f"ERROR  {path}: {why} (under {', '.join(under)})")
         for name, (path, value) in sorted(self.undeclared.items()):
             lines.append(f"UNDECLARED cookie {name!r} (set by {path}); suggested entry:")
-            lines.extend("    " + line for line in suggest_rule(value).splitlines())
+            lines.extend("    " + line for line in suggest_rule(value, self.catalogue).splitlines())
         if self.leaks:
             lines.append(f"{len(self.leaks)} leak(s)")
         if self.unhonoured:
@@ -148,7 +150,7 @@ def audit(
             ("accept_all", Consent.accept_all(catalogue)),
         ]
     probe = _probe(catalogue)
-    report = AuditReport()
+    report = AuditReport(catalogue=catalogue)
     for label, consent in choices:
         cookie = None
         if signer is not None and consent is not None:
@@ -251,8 +253,13 @@ def _on_site(origin: str, current: str, location: str) -> str | None:
     return f"{path}?{absolute.query}" if absolute.query else path
 
 
-def suggest_rule(set_cookie: str) -> str:
-    """A catalogue entry to start from, for a cookie no rule declares."""
+def suggest_rule(set_cookie: str, catalogue: Catalogue | None = None) -> str:
+    """A catalogue entry to start from, for a cookie no rule declares.
+
+    The audit sees only the ``Set-Cookie`` headers of the site's own responses, so the
+    cookie is the site's: the entry names a purpose (the catalogue's strictly necessary
+    one when it has one), not a vendor, which would show the site as its own partner.
+    """
     cookie = parse_set_cookie(set_cookie)
     if cookie is None:
         raise ValueError(f"not a Set-Cookie value: {set_cookie!r}")
@@ -262,13 +269,16 @@ def suggest_rule(set_cookie: str) -> str:
         duration = f"{round(days / 30)} months" if days >= 60 else f"{max(1, round(days))} days"
     elif cookie.expires:
         duration = "(-)"  # an Expires date: check the real lifetime
+    essential = [p.id for p in catalogue.purposes if p.essential] if catalogue else []
+    purpose = essential[0] if essential else "TODO"
+    languages = catalogue.all_languages if catalogue else ("en",)
     return "\n".join(
         [
             "[[cookies]]",
             f'name = "{cookie.name}"',
-            'vendor = "TODO"  # who sets it',
+            f'purposes = ["{purpose}"]  # what it is for; a vendor only if a partner sets it',
             f'duration = "{duration}"',
-            'description.en = "TODO: what it is for"',
+            *(f'description.{lang} = "TODO: what it is for"' for lang in languages),
         ]
     )
 

@@ -22,7 +22,7 @@ Then, in tests:
         assert_tracking_allowed(accepted, consentkit_catalogue, vendors=["google-analytics"])
 
 The other fixtures are taken from ``consentkit_config``: ``consentkit_catalogue`` is its
-catalogue, ``consentkit_cookie_header`` and ``make_consent`` are
+catalogue, ``consentkit_cookie_header`` and ``consentkit_consent`` are
 :func:`consentkit.testing.consent_cookie_header` and :func:`consentkit.testing.make_consent`
 with it given.
 """
@@ -43,8 +43,8 @@ from consentkit.testing import make_consent as _make_consent
 __all__ = [
     "consentkit_catalogue",
     "consentkit_config",
+    "consentkit_consent",
     "consentkit_cookie_header",
-    "make_consent",
 ]
 
 
@@ -79,6 +79,9 @@ def consentkit_cookie_header(consentkit_config: ConsentConfig) -> Callable[..., 
 
 
 @pytest.fixture
-def make_consent(consentkit_config: ConsentConfig) -> Callable[..., Consent]:
-    """Make :class:`~consentkit.Consent` objects for a choice, to pass to the assertions."""
+def consentkit_consent(consentkit_config: ConsentConfig) -> Callable[..., Consent]:
+    """Make :class:`~consentkit.Consent` objects for a choice, to pass to the assertions.
+
+    Takes :func:`consentkit.testing.make_consent`'s arguments after the catalogue.
+    """
     return functools.partial(_make_consent, consentkit_config.catalogue)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from consentkit.pytest_plugin import (  # noqa: F401  # fixtures, found by name
     consentkit_catalogue,
+    consentkit_consent,
     consentkit_cookie_header,
-    make_consent,
 )
 from tests.helpers import ROOT
 

@@ -272,11 +272,11 @@ def test_plugin_in_a_fresh_project(tmp_path: Path) -> None:
     )
     (tmp_path / "test_site.py").write_text(
         "from consentkit import TokenSigner\n"
-        "def test_cookie(consentkit_cookie_header, consentkit_catalogue, make_consent):\n"
+        "def test_cookie(consentkit_cookie_header, consentkit_catalogue, consentkit_consent):\n"
         "    name, token = consentkit_cookie_header('refuse_all').split('=', 1)\n"
         f"    consent = TokenSigner([{SECRET!r}]).read(token, consentkit_catalogue)\n"
         "    assert name == 'consentkit' and consent.action == 'refuse_all'\n"
-        "    assert make_consent('accept_all').allows_vendor('google-analytics')\n",
+        "    assert consentkit_consent('accept_all').allows_vendor('google-analytics')\n",
         "utf-8",
     )
     registered = any(
