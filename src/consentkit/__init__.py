@@ -25,6 +25,7 @@ from consentkit.exceptions import InvalidToken as InvalidToken
 from consentkit.exceptions import LedgerError as LedgerError
 from consentkit.exceptions import LedgerSchemaError as LedgerSchemaError
 from consentkit.exceptions import LedgerUnavailable as LedgerUnavailable
+from consentkit.exceptions import ReportError as ReportError
 from consentkit.exceptions import StaleConsent as StaleConsent
 from consentkit.exceptions import TCFDecodeError as TCFDecodeError
 from consentkit.exceptions import TCFEncodeError as TCFEncodeError
@@ -58,6 +59,7 @@ __all__ = [
     "LedgerSchemaError",
     "LedgerUnavailable",
     "Purpose",
+    "ReportError",
     "StaleConsent",
     "TCFDecodeError",
     "TCFEncodeError",

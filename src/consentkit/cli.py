@@ -155,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
     from consentkit.ledger._cli import add_parser
 
     add_parser(commands)
+    from consentkit.report._cli import add_parser as add_report_parser
+
+    add_report_parser(commands)
     return parser
 
 

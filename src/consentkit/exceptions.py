@@ -12,10 +12,11 @@ Our exception hierarchy::
     ├── TCFError (ValueError)
     │   ├── TCFDecodeError
     │   └── TCFEncodeError
-    └── LedgerError                      the proof-of-consent ledger
-        ├── LedgerUnavailable            can't be written now: locked, full, read-only, gone
-        ├── LedgerSchemaError            a database of another schema, or of none
-        └── CheckpointError              a malformed checkpoint, or a bad signing key
+    ├── LedgerError                      the proof-of-consent ledger
+    │   ├── LedgerUnavailable            can't be written now: locked, full, read-only, gone
+    │   ├── LedgerSchemaError            a database of another schema, or of none
+    │   └── CheckpointError              a malformed checkpoint, or a bad signing key
+    └── ReportError (ValueError)         a report asked for badly, or its extra missing
 
 Errors from the libraries underneath (pydantic, itsdangerous, cryptography) are
 wrapped, so callers only ever need to catch ours.
@@ -36,6 +37,7 @@ __all__ = [
     "LedgerError",
     "LedgerSchemaError",
     "LedgerUnavailable",
+    "ReportError",
     "StaleConsent",
     "TCFDecodeError",
     "TCFEncodeError",
@@ -138,3 +140,8 @@ class LedgerSchemaError(LedgerError):
 
 class CheckpointError(LedgerError):
     """A checkpoint note or a checkpoint key is malformed."""
+
+
+class ReportError(ConsentKitError, ValueError):
+    """A consent report can't be made as asked: a bad date, period or grouping, or
+    the HTML report's charting extra (``consentkit[report]``) is not installed."""

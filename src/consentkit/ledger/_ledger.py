@@ -264,6 +264,17 @@ class Ledger:
     def size(self) -> int:
         return self._store.head().size
 
+    def select(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        """The rows of read-only SQL queries on the ledger's tables, all in one snapshot.
+
+        For aggregates computed in the database (``consentkit.report``): placeholders
+        are ``?`` on both backends. The SQL is the caller's, so never build it from
+        untrusted input; pass values as parameters.
+
+        .. versionadded:: 0.1
+        """
+        return self._store.select(queries)
+
     def stats(self) -> list[tuple[str, str, int]]:
         """``(day, action, count)`` rows."""
         return self._store.stats()

@@ -326,6 +326,14 @@ class Store(abc.ABC):
             rows = conn.execute("SELECT note FROM checkpoints ORDER BY size, created_at").fetchall()
         return [row[0] for row in rows]
 
+    def select(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        """The rows of read-only queries (``?`` placeholders), all in one snapshot."""
+        with self._read() as conn:
+            return [
+                [tuple(row) for row in conn.execute(self._sql(sql), tuple(params)).fetchall()]
+                for sql, params in queries
+            ]
+
     def stats(self) -> list[tuple[str, str, int]]:
         """``(day, action, count)`` for every day with records."""
         with self._read() as conn:
