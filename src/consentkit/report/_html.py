@@ -242,9 +242,11 @@ def _summary(report: Report, lang: str) -> list[str]:
     ]
     for label, a_text, b_text, change, sub in rows:
         row = ' class="sub"' if sub else ""
+        # Only rates are coloured: more decisions is neither good nor bad news.
+        trend = _trend(change) if change.endswith(t["pts"]) else ""
         out.append(
             f'<tr{row}><th scope="row">{esc(label)}</th><td>{esc(a_text)}</td>'
-            f"<td>{esc(b_text)}</td><td{_trend(change)}>{esc(change)}</td></tr>"
+            f"<td>{esc(b_text)}</td><td{trend}>{esc(change)}</td></tr>"
         )
     out.append("</tbody>\n</table>")
     return out
