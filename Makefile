@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo demo-asgi demo-cli bench clean
+.PHONY: test lint typecheck pytest demo demo-asgi demo-cli demo-report bench clean
 
 DEMO_DIR := examples/plus-que-pro
 DEMO_ADDR := 127.0.0.1:8000
@@ -41,6 +41,10 @@ demo-asgi: $(STAMP)
 # The catalogue, its cookie table and signed tokens, on the command line.
 demo-cli: $(STAMP)
 	$(BIN)/python $(DEMO_DIR)/demo.py
+
+# SYNTHETIC decisions in a ledger of their own, and the consent report of them (report.html).
+demo-report: $(STAMP)
+	$(BIN)/python $(DEMO_DIR)/demo.py --seed-report
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
