@@ -189,6 +189,7 @@ class TestKnownDistribution:
 
         assert (data["previous"]["start"], data["previous"]["end"]) == ("2026-02-16", "2026-03-01")
         assert decisions(0, 0, 2, 0, consented=0) == data["previous"]["decisions"]
+        assert data["first_record"] == "2026-02-20"
         assert [
             ("2026-03-02", "2026-03-08", decisions(3, 4, 3, 1, consented=6)),
             ("2026-03-09", "2026-03-15", decisions(4, 0, 0, 0, consented=4)),
@@ -290,6 +291,7 @@ class TestSensibleEdges:
         assert pytest.approx(2 / 3) == report.period.decisions.consent_rate
         assert list(report.markers) == []  # what the data starts with is no change
         page = to_html(report, lang="fr")
+        assert "date du 2026-03-05 : la période précédente est incomplète" in page
         assert page.count("<svg") == 5
         assert "66,7\u202f%" in page
 
@@ -303,7 +305,9 @@ class TestSensibleEdges:
             )
         assert report.period.decisions.total == 0
         assert report.previous.decisions.total == 1
-        assert "No decisions in this period." in to_html(report)
+        page = to_html(report)
+        assert "No decisions in this period." in page
+        assert "incomplete" not in page  # the ledger began on the previous period's day
 
     def test_reversed_period_is_refused(self, tmp_path: Path) -> None:
         """A period that ends before it starts is named, not silently emptied."""

@@ -140,7 +140,7 @@ def _aggregate(
     ledger: Ledger, since: date | None, until: date | None, by: Grain, now: datetime | None
 ) -> Report:
     now = now or datetime.now(UTC)
-    since, until = _period(ledger, since, until, by, now.date())
+    since, until, first_record = _period(ledger, since, until, by, now.date())
     length = until - since + timedelta(days=1)
     before_end = since - timedelta(days=1)
     before_start = since - length
@@ -216,6 +216,7 @@ def _aggregate(
     return Report(
         origin=ledger.origin,
         generated_at=now,
+        first_record=first_record,
         by=by,
         period=current.freeze(since, until),
         previous=previous.freeze(before_start, before_end),
@@ -228,9 +229,11 @@ def _aggregate(
 
 def _period(
     ledger: Ledger, since: date | None, until: date | None, by: Grain, today: date
-) -> tuple[date, date]:
+) -> tuple[date, date, date | None]:
+    # min() and max() of an indexed column: two index lookups, whatever the size.
+    ((first, last),) = ledger.select([(_BOUNDS, ())])[0]
+    opened = date.fromisoformat(first[:10]) if first else None
     if since is None or until is None:
-        ((first, last),) = ledger.select([(_BOUNDS, ())])[0]
         if until is None:
             until = date.fromisoformat(last[:10]) if last else today
         if since is None:
@@ -245,7 +248,7 @@ def _period(
             f"{since} to {until} by {by} makes more than {MAX_BUCKETS} points: "
             "choose a shorter period or a coarser grain (--by week or month)"
         )
-    return since, until
+    return since, until, opened
 
 
 def _default_since(until: date, by: Grain) -> date:

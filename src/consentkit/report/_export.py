@@ -85,6 +85,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "schema": SCHEMA,
         "origin": report.origin,
         "generated_at": report.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "first_record": report.first_record.isoformat() if report.first_record else None,
         "by": report.by,
         "period": period_json(report.period),
         "previous": period_json(report.previous),

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from consentkit.exceptions import ReportError
 from consentkit.ledger import SOURCES
-from consentkit.report._model import ACTIONS, Decisions, OptIn, Period, Report
+from consentkit.report._model import (
+    ACTIONS,
+    Decisions,
+    OptIn,
+    Period,
+    Report,
+    bucket_start,
+    next_bucket,
+)
 from consentkit.report._texts import LANGUAGES, TEXTS, number, percent, points, relative
 
 __all__ = ["MISSING_EXTRA", "to_html"]
@@ -92,6 +101,9 @@ def to_html(report: Report, *, lang: str = "en") -> str:
         )
         + "</p>",
     ]
+    first = report.first_record
+    if first is not None and first > before.start:
+        parts.append(f'<p class="meta">{esc(t["incomplete"].format(day=first))}</p>')
     if "synthetic" in report.origin:
         parts.append(f'<p class="synthetic">{esc(t["synthetic"])}</p>')
     parts.append("</header>\n<main>")
@@ -115,7 +127,11 @@ def to_html(report: Report, *, lang: str = "en") -> str:
             salt="decisions",
         )
         note = t["over_time_note"]
-        if report.by != "day":
+        first, last = buckets[0], buckets[-1]
+        cut = first.start != bucket_start(first.start, report.by) or last.end != next_bucket(
+            bucket_start(last.start, report.by), report.by
+        ) - timedelta(days=1)
+        if cut:
             note += " " + t["partial"].format(grain=t[f"{report.by}s"])
         parts.append(_figure(svg, t["over_time"], note))
     for kind in ("purposes", "vendors"):

@@ -158,6 +158,9 @@ class Report:
 
     origin: str
     generated_at: datetime
+    #: The UTC day of the ledger's oldest record (``None`` when empty): a previous
+    #: period starting before it is incomplete, and its comparison says so.
+    first_record: date | None
     by: Grain
     period: Period
     previous: Period

@@ -73,6 +73,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "count_axis": "decisions",
         "pts": "pts",
         "revision_heading": "Catalogue revision",
+        "incomplete": "The ledger's first record is of {day}: the previous period is "
+        "incomplete, and so are the changes against it.",
         "partial": "The first and last {grain} are cut to the period: their bars are narrower.",
         "weeks": "weeks",
         "months": "months",
@@ -153,6 +155,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "count_axis": "décisions",
         "pts": "pts",
         "revision_heading": "Révision du catalogue",
+        "incomplete": "Le premier enregistrement du registre date du {day} : la période "
+        "précédente est incomplète, et les évolutions par rapport à elle aussi.",
         "partial": "La première et la dernière {grain} sont coupées à la période : leurs "
         "barres sont plus étroites.",
         "weeks": "semaine",
