@@ -127,10 +127,11 @@ def to_html(report: Report, *, lang: str = "en") -> str:
             salt="decisions",
         )
         note = t["over_time_note"]
-        first, last = buckets[0], buckets[-1]
-        cut = first.start != bucket_start(first.start, report.by) or last.end != next_bucket(
-            bucket_start(last.start, report.by), report.by
-        ) - timedelta(days=1)
+        opening, closing = buckets[0], buckets[-1]
+        whole_end = next_bucket(bucket_start(closing.start, report.by), report.by)
+        cut = opening.start != bucket_start(opening.start, report.by) or (
+            closing.end != whole_end - timedelta(days=1)
+        )
         if cut:
             note += " " + t["partial"].format(grain=t[f"{report.by}s"])
         parts.append(_figure(svg, t["over_time"], note))
