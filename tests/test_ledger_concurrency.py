@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from consentkit import LedgerError
+from consentkit import Catalogue, LedgerError
 from consentkit.ledger import Ledger
-from tests.helpers import ROOT
-from tests.ledger_support import KEY
+from tests.helpers import EXAMPLE_CATALOGUE, ROOT
+from tests.ledger_support import KEY, decision
 
 
 def _worker(url: str, count: int) -> subprocess.Popen[str]:
@@ -88,3 +88,28 @@ def test_lost_database_file_is_not_a_ledger(tmp_path: Path) -> None:
     """Opening a missing ledger for reading (the CLI) names it, instead of making one."""
     with pytest.raises(LedgerError, match="no ledger"):
         Ledger.open(f"sqlite:///{tmp_path / 'nothing.db'}", create=False)
+
+
+def test_forked_child_writes_on_a_connection_of_its_own(ledger_url: str) -> None:
+    """A ledger opened before a fork (gunicorn --preload) keeps working on both sides:
+    the child never writes on the connection its parent holds, and the chain stays one."""
+    catalogue = Catalogue.from_file(EXAMPLE_CATALOGUE)
+    ledger = Ledger.open(ledger_url, key=KEY)
+    ledger.append(decision(ledger, catalogue)[1])  # the parent's connections are open
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which exits here
+        code = 1
+        try:
+            for _ in range(5):
+                ledger.append(decision(ledger, catalogue)[1])
+            code = 0
+        finally:
+            os._exit(code)
+    for _ in range(5):
+        ledger.append(decision(ledger, catalogue)[1])
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    report = ledger.verify()
+    ledger.close()
+    assert report.ok, report.problems
+    assert report.size == 11

@@ -38,19 +38,19 @@ def canonical(value: Any) -> bytes:
         types JSON can't carry exactly.
     """
     _check(value)
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _dumps(value)
     # A lone surrogate has no UTF-8 encoding: refused here rather than mangled.
     return text.encode("utf-8")
 
 
 def encoded_items(fields: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """Each field as (key, its value's canonical JSON), in key order.
+    """Each field as ``(key, '"key":value')`` in canonical JSON, in key order.
 
     A record's fields are encoded once, before the writer takes the chain's head; only
     the few fields known there are encoded under the lock (:func:`canonical_with`).
     """
     _check(dict(fields))
-    return tuple(sorted((key, _dumps(value)) for key, value in fields.items()))
+    return tuple(sorted((key, _member(key, value)) for key, value in fields.items()))
 
 
 def canonical_with(items: Sequence[tuple[str, str]], extra: Mapping[str, Any]) -> bytes:
@@ -58,14 +58,18 @@ def canonical_with(items: Sequence[tuple[str, str]], extra: Mapping[str, Any]) -
     :func:`encoded_items` of ``fields``."""
     _check(dict(extra))
     merged = [item for item in items if item[0] not in extra]
-    merged += [(key, _dumps(value)) for key, value in extra.items()]
+    merged += [(key, _member(key, value)) for key, value in extra.items()]
     merged.sort()
-    text = "{" + ",".join(_dumps(key) + ":" + value for key, value in merged) + "}"
-    return text.encode("utf-8")
+    return ("{" + ",".join([member for _, member in merged]) + "}").encode("utf-8")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every value: ``json.dumps`` with options builds a new one per call,
+# which cost more than the encoding itself under the chain's lock.
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _member(key: str, value: Any) -> str:
+    return _dumps(key) + ":" + _dumps(value)
 
 
 def from_canonical(data: bytes) -> Any:

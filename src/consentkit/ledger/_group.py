@@ -52,7 +52,9 @@ class GroupCommit:
         me = _Waiter(entry)
         with self._cond:
             self._queue.append(me)
-            self._gather.notify()
+            if len(self._queue) >= self._last_batch:
+                # The leader gathering a batch wakes once, when it is complete.
+                self._gather.notify()
             # Wait while another thread writes; it may take our entry with its next batch.
             while self._writing and not me.done:
                 self._cond.wait()
@@ -73,25 +75,28 @@ class GroupCommit:
                     batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                     # Remember the concurrency seen, forgetting it slowly when it drops.
                     self._last_batch = max(len(batch), self._last_batch - 1)
-                self._flush(batch)
+                self._flush(batch, me)
         finally:
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
+            if not me.done:  # interrupted while gathering: let another thread lead
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
         return self._result(me)
 
-    def _flush(self, batch: list[_Waiter]) -> None:
+    def _flush(self, batch: list[_Waiter], leader: _Waiter) -> None:
+        receipts: Sequence[Receipt | None]
+        error: BaseException | None = None
         try:
             receipts = self._write([w.entry for w in batch])
         except BaseException as exc:
-            with self._cond:
-                for waiter in batch:
-                    waiter.error, waiter.done = exc, True
-                self._cond.notify_all()
-            return
+            receipts, error = [None] * len(batch), exc
         with self._cond:
             for waiter, receipt in zip(batch, receipts, strict=True):
-                waiter.receipt, waiter.done = receipt, True
+                waiter.receipt, waiter.error, waiter.done = receipt, error, True
+            # Hand the lead over in the same breath: the writers woken here can gather
+            # the next batch at once, instead of waking again when we return.
+            if leader.done:
+                self._writing = False
             self._cond.notify_all()
 
     @staticmethod

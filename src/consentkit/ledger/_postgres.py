@@ -9,6 +9,7 @@ server has it, ``on`` by default) comes before any receipt. Reads use the
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consentkit.exceptions import ConfigurationError, LedgerError, LedgerUnavailable
-from consentkit.ledger._store import Store
+from consentkit.ledger._store import COLUMNS, Store
 
 __all__ = ["PostgresStore"]
 
@@ -25,6 +26,8 @@ try:
     import psycopg
 except ImportError:  # pragma: no cover - depends on the extra being installed
     psycopg = None  # type: ignore[assignment]
+
+_ROW = "(%s, %s, %s, %s, %s, %s, %s)"
 
 #: How long a connection attempt may take before the ledger counts as down.
 CONNECT_TIMEOUT_S = 5
@@ -46,6 +49,9 @@ class PostgresStore(Store):
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._all: list[Any] = []
+        self._write_lock = threading.Lock()
+        # (the process that opened it, the connection): a forked child opens its own.
+        self._writer: tuple[int, Any] = (0, None)
         with self._errors("open"):
             conn = self._connect()
             with conn.transaction():
@@ -57,9 +63,12 @@ class PostgresStore(Store):
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._pid == os.getpid() and not conn.closed:
             return conn
+        conn = self._local.conn = self._open()
+        return conn
+
+    def _open(self) -> Any:
         self._pid = os.getpid()
         conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
-        self._local.conn = conn
         with self._lock:
             self._all.append(conn)
         return conn
@@ -80,8 +89,14 @@ class PostgresStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        with self._errors("write"):
-            conn = self._connect()
+        # Writes take turns on the head's row lock anyway: they share one connection, so
+        # whichever thread leads a batch finds a warm server process with its statements
+        # prepared, instead of waking the connection it last used.
+        with self._write_lock, self._errors("write"):
+            pid, conn = self._writer
+            if conn is None or conn.closed or conn.broken or pid != os.getpid():
+                conn = self._open()
+                self._writer = (os.getpid(), conn)
             with conn.transaction():
                 yield conn
 
@@ -102,6 +117,16 @@ class PostgresStore(Store):
             cursor.execute(sql, params)
             yield from cursor
 
+    def _insert(self, conn: Any, rows: list[tuple[Any, ...]], size: int, head: bytes) -> None:
+        # One statement, one round trip, for the whole batch and the head: the head's row
+        # lock is held until the commit, so every round trip inside it delays every writer.
+        values = ", ".join([_ROW] * len(rows))
+        conn.execute(
+            f"WITH added AS (INSERT INTO records ({COLUMNS}) VALUES {values}) "  # noqa: S608
+            "UPDATE head SET size = %s, chain_hash = %s WHERE id = 1",
+            [*itertools.chain.from_iterable(rows), size, head],
+        )
+
     def _tables(self, conn: Any) -> set[str]:
         rows = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
@@ -111,6 +136,7 @@ class PostgresStore(Store):
     def close(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
+            self._writer = (0, None)
         for conn in conns:
             conn.close()
         self._local = threading.local()

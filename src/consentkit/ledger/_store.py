@@ -28,9 +28,11 @@ from consentkit.ledger._canonical import (
 from consentkit.ledger._records import Entry, Receipt, StoredRecord
 from consentkit.ledger._seal import new_key, seal
 
-__all__ = ["SCHEMA_VERSION", "Head", "Store"]
+__all__ = ["COLUMNS", "SCHEMA_VERSION", "Head", "Store"]
 
 SCHEMA_VERSION = "1"
+COLUMNS = "seq, body, chain_hash, subject, at, action, spool_id"
+_INSERT = f"INSERT INTO records ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 _MAGIC = "consentkit-ledger"
 
 
@@ -109,8 +111,11 @@ class Store(abc.ABC):
                 subject TEXT,
                 at TEXT NOT NULL,
                 action TEXT NOT NULL,
-                spool_id TEXT UNIQUE)""",
+                spool_id TEXT)""",
             "CREATE INDEX IF NOT EXISTS records_subject ON records (subject)",
+            # Only records replayed from a spool have an id: the others cost the index nothing.
+            "CREATE UNIQUE INDEX IF NOT EXISTS records_spool ON records (spool_id) "
+            "WHERE spool_id IS NOT NULL",
             "CREATE INDEX IF NOT EXISTS records_at ON records (at)",
             f"CREATE TABLE IF NOT EXISTS notices (digest TEXT PRIMARY KEY, body {b} NOT NULL)",
             f"""CREATE TABLE IF NOT EXISTS subject_keys (
@@ -222,15 +227,15 @@ class Store(abc.ABC):
             rows.append((size, body, prev, subject, at, entry.fields["action"], entry.spool_id))
             receipts.append(Receipt(size, prev.hex(), at))
         if rows:
-            conn.cursor().executemany(
-                q(
-                    "INSERT INTO records (seq, body, chain_hash, subject, at, action, spool_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-                ),
-                rows,
-            )
-            conn.execute(q("UPDATE head SET size = ?, chain_hash = ? WHERE id = 1"), (size, prev))
+            self._insert(conn, rows, size, prev)
         return receipts
+
+    def _insert(self, conn: Any, rows: list[tuple[Any, ...]], size: int, head: bytes) -> None:
+        """Insert the records' rows and move the head past them."""
+        conn.cursor().executemany(self._sql(_INSERT), rows)
+        conn.execute(
+            self._sql("UPDATE head SET size = ?, chain_hash = ? WHERE id = 1"), (size, head)
+        )
 
     def _subject_key(self, conn: Any, subject: str, at: str) -> bytes:
         q = self._sql
