@@ -61,7 +61,7 @@ def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
     return list(chunks)
 
 
-async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
     assert scope["type"] == "http"
     if scope["path"] == "/whoami":
         consent = get_consent(scope)

@@ -36,7 +36,7 @@ def test_no_state_on_self(catalogue: Catalogue) -> None:
     async def one(path: str) -> bytes:
         sent: list[dict[str, Any]] = []
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: Any) -> None:
             sent.append(message)
 
         async def receive() -> dict[str, Any]:
@@ -86,7 +86,7 @@ def run(catalogue: Catalogue, messages: list[dict[str, Any]]) -> list[dict[str, 
         for message in messages:
             await send(message)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     async def receive() -> dict[str, Any]:

@@ -145,10 +145,10 @@ def test_testing_md_snippets_pass_as_a_test_suite(tmp_path: Path) -> None:
     text = (ROOT / "docs" / "testing.md").read_text("utf-8")
     files: dict[str, str] = {}
     for code in re.findall(r"```python\n(.*?)```", text, re.S):
-        name = re.match(r"# (\w+\.py)\n", code)
-        assert name is not None, f"a testing.md snippet doesn't start with its file name:\n{code}"
-        assert name.group(1) not in files, f"two testing.md snippets are {name.group(1)}"
-        files[name.group(1)] = code
+        first = re.match(r"# (\w+\.py)\n", code)
+        assert first is not None, f"a testing.md snippet doesn't start with its file name:\n{code}"
+        assert first.group(1) not in files, f"two testing.md snippets are {first.group(1)}"
+        files[first.group(1)] = code
     assert "conftest.py" in files
     shutil.copy(EXAMPLE_CATALOGUE, tmp_path / "catalogue.toml")
     (tmp_path / "myproject.py").write_text(TESTING_MD_PROJECT, "utf-8")

@@ -333,7 +333,7 @@ class TestLedger:
             ledger.append(decision(ledger, catalogue)[1])
             good = [decision(ledger, catalogue)[1] for _ in range(3)]
             bad = decision(ledger, catalogue)[1]
-            encode = _store.canonical_with
+            encode = _store.canonical_with  # type: ignore[attr-defined]  # the name it calls
 
             def failing(items: Any, extra: dict[str, Any]) -> bytes:
                 if items is bad.encoded:  # after three rows were inserted

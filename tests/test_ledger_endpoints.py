@@ -16,7 +16,7 @@ from consentkit import Catalogue, ConfigurationError, Consent, ConsentConfig, Le
 from consentkit import endpoints as endpoints_module
 from consentkit.endpoints import EndpointRequest, EndpointResponse, handle
 from consentkit.engine import Engine
-from consentkit.ledger import Ledger
+from consentkit.ledger import Entry, Ledger, Receipt
 from consentkit.ledger import _sqlite as sqlite_backend
 from tests.helpers import SECRET
 from tests.ledger_support import KEY, sqlite_url
@@ -97,13 +97,18 @@ class TestRecording:
     ) -> None:
         """The ledger's append returns before the consent cookie is even made."""
         events: list[str] = []
-        append, cookie = ledger.append, endpoints_module.consent_cookie
-        monkeypatch.setattr(ledger, "append", lambda e: events.append("append") or append(e))
-        monkeypatch.setattr(
-            endpoints_module,
-            "consent_cookie",
-            lambda *a, **k: events.append("cookie") or cookie(*a, **k),
-        )
+        append, cookie = ledger.append, endpoints_module.consent_cookie  # type: ignore[attr-defined]
+
+        def appending(entry: Entry) -> Receipt:
+            events.append("append")
+            return append(entry)
+
+        def making_cookie(*args: Any, **kwargs: Any) -> Any:
+            events.append("cookie")
+            return cookie(*args, **kwargs)
+
+        monkeypatch.setattr(ledger, "append", appending)
+        monkeypatch.setattr(endpoints_module, "consent_cookie", making_cookie)
         handle(_engine(catalogue, ledger), _request("POST", {"action": "accept_all"}))
         assert events == ["append", "cookie"]
 

@@ -54,7 +54,7 @@ class TestModel:
         assert (model.cmp_id, model.cmp_version, model.vendor_list_version) == (300, 2, 120)
         assert model.purpose_consents == {1, 8, 9}
         assert model.vendor_consents == {52}
-        assert model.disclosed_vendors == {52}
+        assert model.disclosed_vendors == frozenset({52})
         assert (model.consent_language, model.publisher_country_code) == ("FR", "FR")
         assert model.purpose_legitimate_interests == frozenset()
 
@@ -62,7 +62,7 @@ class TestModel:
         """A refusal's string consents to nothing, but still discloses the vendors shown."""
         model = decode(tc_string(Consent.refuse_all(tcf_catalogue, now=NOW), tcf))
         assert (model.purpose_consents, model.vendor_consents) == (frozenset(), frozenset())
-        assert model.disclosed_vendors == {52}
+        assert model.disclosed_vendors == frozenset({52})
 
 
 class TestConfig:
@@ -108,11 +108,15 @@ class TestEndpoint:
         token, tc = response.headers.get_list("set-cookie")[:2]
         assert tc.startswith("euconsent-v2=")
         assert "HttpOnly" not in tc
-        assert re.search(r"Max-Age=(\d+)", tc).group(1) == re.search(r"Max-Age=(\d+)", token).group(
-            1
-        )  # type: ignore[union-attr]
+        lifetimes = [re.search(r"Max-Age=(\d+)", cookie) for cookie in (tc, token)]
+        assert lifetimes[0] is not None
+        assert lifetimes[1] is not None
+        assert lifetimes[0].group(1) == lifetimes[1].group(1)
         model = decode(tc.split(";")[0].split("=", 1)[1])
-        assert (model.vendor_consents, model.purpose_consents) == ({52}, {1, 8, 9})
+        assert (model.vendor_consents, model.purpose_consents) == (
+            frozenset({52}),
+            frozenset({1, 8, 9}),
+        )
 
     def test_withdrawal_expires_it(self, tcf_catalogue: Catalogue, tcf: TCFConfig) -> None:
         """Withdrawing expires the TC string with the token."""

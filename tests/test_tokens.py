@@ -163,7 +163,8 @@ class TestKeys:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        key: str | bytes = {"pem": pem, "raw": raw, "b64": _b64(raw)}[form]
+        keys: dict[str, str | bytes] = {"pem": pem, "raw": raw, "b64": _b64(raw)}
+        key = keys[form]
         token = TokenSigner(private_key=key).dumps(Consent.accept_all(catalogue))
         assert TokenSigner(private_key=PRIVATE).loads(token, catalogue).action == "accept_all"
 
@@ -242,7 +243,7 @@ class TestTampering:
     @given(st.data())
     def test_any_mutation_is_refused(self, data: st.DataObject) -> None:
         """Inserting, deleting or replacing characters never yields an accepted token."""
-        from tests.conftest import EXAMPLE_CATALOGUE
+        from tests.helpers import EXAMPLE_CATALOGUE
 
         catalogue = Catalogue.from_file(EXAMPLE_CATALOGUE)
         signer = TokenSigner([SECRET])
@@ -263,7 +264,7 @@ class TestTampering:
     @given(st.text(max_size=300) | st.from_regex(r"\A[A-Za-z0-9_-]{0,90}\.[A-Za-z0-9_-]{0,90}\Z"))
     def test_garbage_raises_only_token_errors(self, text: str) -> None:
         """Any text is refused with a TokenError and nothing else."""
-        from tests.conftest import EXAMPLE_CATALOGUE
+        from tests.helpers import EXAMPLE_CATALOGUE
 
         catalogue = Catalogue.from_file(EXAMPLE_CATALOGUE)
         with pytest.raises(TokenError):

@@ -216,7 +216,7 @@ class TestCsrf:
             "wsgi.errors": io.StringIO(),
         }
         statuses: list[str] = []
-        WSGIHandler()(environ, lambda status, headers, exc=None: statuses.append(status))
+        WSGIHandler()(environ, lambda status, headers, exc=None: statuses.append(status))  # type: ignore[arg-type]
 
         sent: list[dict[str, Any]] = []
         chunks = [
@@ -230,7 +230,7 @@ class TestCsrf:
             await asyncio.sleep(30)  # Django listens for a disconnect until it answers
             return {"type": "http.disconnect"}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: Any) -> None:
             sent.append(message)
 
         scope = {

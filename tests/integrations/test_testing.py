@@ -219,7 +219,7 @@ class TestPlainApps:
 
     def test_asgi_call(self, config: ConsentConfig) -> None:
         """A plain ASGI call's result is checked the same way."""
-        app = ASGIConsentMiddleware(apps.asgi_app, config)  # type: ignore[arg-type]
+        app = ASGIConsentMiddleware(apps.asgi_app, config)
         assert_no_tracking(call_asgi(app, "/"), config.catalogue)
         accepted = call_asgi(app, "/", cookie=consent_cookie_header(config, "accept_all"))
         assert_tracking_allowed(accepted, config.catalogue, vendors=["google-analytics"])
