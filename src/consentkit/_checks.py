@@ -13,25 +13,24 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from consentkit._texts import TEXT_KEYS
-from consentkit.catalogue import (
-    _COOKIE_NAME,
-    _EEA,
-    Catalogue,
+from consentkit._schema import (
+    COOKIE_NAME,
+    EEA,
     ConsentModeMapping,
     CookieRule,
+    FrozenModel,
     Language,
     Purpose,
     Vendor,
-    _languages,
-    _Model,
+    language_order,
 )
+from consentkit._texts import TEXT_KEYS
 
 
 class _Invalid:
@@ -74,8 +73,6 @@ _PATTERNS = {
     "path": "a path: '/', then no space",
 }
 _SINGULAR = {"purposes": "purpose", "vendors": "vendor", "cookies": "cookie"}
-#: The order of a catalogue's sections, so that problems are listed as the file reads.
-_SECTIONS = {name: order for order, name in enumerate(Catalogue.model_fields)}
 _SECTION_OF = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?")
 
 
@@ -185,17 +182,19 @@ def _label(item: Any) -> str | None:
     return None
 
 
-def in_file_order(problems: list[str]) -> list[str]:
+def in_file_order(problems: list[str], sections: Iterable[str]) -> list[str]:
     """Problems sorted by the section and item they name, as the file reads.
 
+    ``sections`` are the catalogue's top-level settings in the order the file reads.
     The sort is stable: an item's own problems keep their order.
     """
+    order = {name: i for i, name in enumerate(sections)}
 
     def key(problem: str) -> tuple[int, int]:
         match = _SECTION_OF.match(problem)
         if match is None:
             return (-1, -1)
-        section = _SECTIONS.get(match.group(1), len(_SECTIONS))
+        section = order.get(match.group(1), len(order))
         return (section, int(match.group(2) or -1))
 
     return sorted(problems, key=key)
@@ -210,8 +209,8 @@ class Parts:
     every reference to it into a second error.
     """
 
-    def __init__(self, data: Catalogue | Mapping[str, Any]) -> None:
-        get = data.__getattribute__ if isinstance(data, Catalogue) else data.get
+    def __init__(self, data: FrozenModel | Mapping[str, Any]) -> None:
+        get = data.get if isinstance(data, Mapping) else data.__getattribute__
         self.texts: Any = get("texts")
         self.consent_mode: Any = get("consent_mode")
         language = _adapter_for(Language)
@@ -223,7 +222,7 @@ class Parts:
         if _ok(default):
             declared = _items(get("languages"))
             ok = [lang for lang in declared if _ok(_valid(language, lang))]
-            self.languages = _languages(default, ok)
+            self.languages = language_order(default, ok)
         self.purposes = _fields_of(get("purposes"), Purpose)
         self.vendors = _fields_of(get("vendors"), Vendor)
         self.cookies = _fields_of(get("cookies"), CookieRule)
@@ -239,7 +238,7 @@ def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def _fields_of(items: Any, model: type[_Model]) -> list[_Item]:
+def _fields_of(items: Any, model: type[FrozenModel]) -> list[_Item]:
     out = []
     for i, item in enumerate(_items(items)):
         if isinstance(item, model):
@@ -251,7 +250,7 @@ def _fields_of(items: Any, model: type[_Model]) -> list[_Item]:
     return out
 
 
-def _fields(item: Mapping[str, Any], model: type[_Model]) -> dict[str, Any]:
+def _fields(item: Mapping[str, Any], model: type[FrozenModel]) -> dict[str, Any]:
     """Each field of ``item`` validated on its own; a missing one takes its default."""
     fields = {}
     for name, info in model.model_fields.items():
@@ -265,7 +264,7 @@ def _fields(item: Mapping[str, Any], model: type[_Model]) -> dict[str, Any]:
 
 
 @functools.cache
-def _adapter(model: type[_Model], name: str) -> TypeAdapter[Any]:
+def _adapter(model: type[FrozenModel], name: str) -> TypeAdapter[Any]:
     info = model.model_fields[name]
     annotation: Any = info.annotation
     if info.metadata:
@@ -329,7 +328,7 @@ def reference_problems(parts: Parts) -> list[str]:
             for unknown in sorted(set(vendor["purposes"]) - purpose_ids):
                 problems.append(f"{place}.purposes: unknown purpose {unknown!r}")
         country, safeguard = vendor["country"], vendor["transfer_safeguard"]
-        if _ok(country) and country not in _EEA and safeguard is None:
+        if _ok(country) and country not in EEA and safeguard is None:
             problems.append(
                 f"{place}.transfer_safeguard: {country} is outside the EEA; name the "
                 "safeguard for the transfer (e.g. 'standard-contractual-clauses')"
@@ -387,7 +386,7 @@ def _cookie_problems(
                     f"{place}.purposes: {extra!r} is not one of vendor {vendor!r}'s purposes"
                 )
     name, storage = rule["name"], rule["storage"]
-    if _ok(name, storage) and storage == "cookie" and not _COOKIE_NAME.match(name):
+    if _ok(name, storage) and storage == "cookie" and not COOKIE_NAME.match(name):
         problems.append(f"{place}.name: {name!r} has characters a cookie name can't have")
     return problems
 

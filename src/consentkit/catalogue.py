@@ -14,213 +14,32 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    StringConstraints,
-    Tag,
-    ValidationError,
-    field_validator,
-)
+from pydantic import Field, StringConstraints, ValidationError
 
-from consentkit.durations import Duration, parse_duration
+from consentkit._checks import Parts, describe_errors, in_file_order, reference_problems
+from consentkit._schema import GLOB_CHARS, FrozenModel, Language, Text, language_order
+from consentkit._schema import ConsentModeMapping as ConsentModeMapping
+from consentkit._schema import CookieRule as CookieRule
+from consentkit._schema import ExpiryPolicy as ExpiryPolicy
+from consentkit._schema import Purpose as Purpose
+from consentkit._schema import Storage as Storage
+from consentkit._schema import TextOrTexts as TextOrTexts
+from consentkit._schema import Texts as Texts
+from consentkit._schema import TransferSafeguard as TransferSafeguard
+from consentkit._schema import Vendor as Vendor
 from consentkit.exceptions import ConfigurationError
 
 __all__ = ["Catalogue", "ConsentModeMapping", "CookieRule", "ExpiryPolicy", "Purpose", "Vendor"]
 
-#: Transfer mechanisms of GDPR chapter V a vendor outside the EEA may rely on.
-TransferSafeguard = Literal[
-    "adequacy-decision",
-    "standard-contractual-clauses",
-    "binding-corporate-rules",
-    "data-privacy-framework",
-]
-Storage = Literal["cookie", "localStorage", "sessionStorage"]
-
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")]
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Z]{2})?$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-#: A text in several languages: ``{"fr": "Mesure d'audience", "en": "Audience measurement"}``.
-Texts = dict[Language, Text]
-
-
-def _one_or_by_language(value: Any) -> str | None:
-    if isinstance(value, str):
-        return "one-text"
-    if isinstance(value, Mapping):
-        return "by-language"
-    return None
-
-
-#: One text in the default language, or texts by language. Tagged, so that a wrong
-#: value gets one error in plain words instead of one per member of the union.
-TextOrTexts = Annotated[
-    Annotated[Text, Tag("one-text")] | Annotated[Texts, Tag("by-language")],
-    Discriminator(
-        _one_or_by_language,
-        custom_error_type="text_or_texts",
-        custom_error_message="should be a text, or texts by language",
-    ),
-]
-
-_EEA = frozenset(
-    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT"}
-    | {"LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"}
-)
-# What a browser puts in a cookie name (RFC 6265 token), plus the glob characters.
-_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z?\[\]]+$")
-_GLOB_CHARS = frozenset("*?[")
 _RULE_CACHE_SIZE = 4096
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Purpose(_Model):
-    """Why something is stored on or read from the visitor's device.
-
-    An ``essential`` purpose is strictly necessary to the service the visitor
-    asked for: it is always granted and can't be refused.
-    """
-
-    id: Slug
-    name: Texts
-    description: Texts
-    essential: bool = False
-    #: The IAB TCF purposes this purpose covers, for sites that issue TC strings.
-    tcf_purposes: tuple[Annotated[int, Field(ge=1, le=24)], ...] = ()
-
-
-class Vendor(_Model):
-    """A party that reads or writes on the visitor's device, and how to recognise its tags."""
-
-    id: Slug
-    name: Text
-    purposes: tuple[Slug, ...] = Field(min_length=1)
-    privacy_policy: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
-    #: Where the vendor processes data, as an ISO 3166-1 alpha-2 code.
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-    #: Required when ``country`` is outside the EEA.
-    transfer_safeguard: TransferSafeguard | None = None
-    description: Texts | None = None
-    #: The vendor's id in the IAB Global Vendor List, if it has one.
-    gvl_id: Annotated[int, Field(ge=1)] | None = None
-    #: Globs matched against tag URLs without their scheme: ``"www.googletagmanager.com/gtag/js*"``.
-    url_patterns: tuple[Annotated[str, StringConstraints(pattern=r"^\S+$")], ...] = ()
-    #: Substrings that identify the vendor's inline scripts: ``"gtag("``.
-    inline_markers: tuple[Text, ...] = ()
-
-
-class CookieRule(_Model):
-    """A cookie (or storage item) a vendor or the site itself sets, by exact name or glob.
-
-    A rule serving several purposes is allowed only when all of them are granted.
-    ``purposes`` defaults to the vendor's own. A rule without a vendor is a
-    first-party cookie (``sessionid``, ``csrftoken``): the site's own, governed by
-    its purposes alone, which it must then name. The site is no partner of its
-    own, so such a cookie never shows in the banner's list of partners.
-    """
-
-    name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    #: The name as the policy's cookie table writes it, when it differs from ``name``
-    #: (``_gat_UA-XXXXXXXX-X`` for the rule ``_gat_UA-*``).
-    label: Text | None = None
-    #: Who sets it; ``None`` for the site's own cookies.
-    vendor: Slug | None = None
-    purposes: tuple[Slug, ...] = ()
-    #: How long it lasts, as the policy writes it: ``"13 mois"``, ``{"fr": "24 heures",
-    #: "en": "24 hours"}``, ``"session"``, or ``"(-)"`` when unknown.
-    duration: TextOrTexts
-    description: Texts
-    domain: Annotated[str, StringConstraints(pattern=r"^\.?[A-Za-z0-9.-]+$")] | None = None
-    path: Annotated[str, StringConstraints(pattern=r"^/\S*$")] | None = None
-    storage: Storage = "cookie"
-
-    @field_validator("duration")
-    @classmethod
-    def _readable_duration(cls, value: str | dict[str, str]) -> str | dict[str, str]:
-        texts = [value] if isinstance(value, str) else list(value.values())
-        parsed = [parse_duration(text) for text in texts]
-        if any(not p.same_length(parsed[0]) for p in parsed[1:]):
-            raise ValueError(f"the languages disagree on the duration: {value!r}")
-        return value
-
-    @field_validator("name")
-    @classmethod
-    def _cookie_name(cls, value: str) -> str:
-        if value.strip("*?") == "":
-            raise ValueError(f"{value!r} would match every name; name the cookie or its prefix")
-        return value
-
-    @cached_property
-    def lifetime(self) -> Duration:
-        """The duration, read from its text."""
-        text = (
-            self.duration if isinstance(self.duration, str) else next(iter(self.duration.values()))
-        )
-        return parse_duration(text)
-
-    @property
-    def is_pattern(self) -> bool:
-        return any(char in _GLOB_CHARS for char in self.name)
-
-
-class ExpiryPolicy(_Model):
-    """How long a decision is kept before the visitor is asked again."""
-
-    #: A decision that grants any optional purpose (CNIL's recommendation: 6 months).
-    accept: Text = "6 months"
-    #: A decision that refuses every optional purpose.
-    refuse: Text = "3 months"
-
-    @field_validator("accept", "refuse")
-    @classmethod
-    def _fixed(cls, value: str) -> str:
-        if not parse_duration(value).is_fixed:
-            raise ValueError(f"a consent must expire at a fixed date, not after {value!r}")
-        return value
-
-    @cached_property
-    def accept_duration(self) -> Duration:
-        return parse_duration(self.accept)
-
-    @cached_property
-    def refuse_duration(self) -> Duration:
-        return parse_duration(self.refuse)
-
-
-class ConsentModeMapping(_Model):
-    """Which purposes drive each Google Consent Mode v2 signal.
-
-    A signal is granted only when every purpose listed for it is; a signal with no
-    purpose is always denied.
-    """
-
-    ad_storage: tuple[Slug, ...] = ()
-    analytics_storage: tuple[Slug, ...] = ()
-    ad_user_data: tuple[Slug, ...] = ()
-    ad_personalization: tuple[Slug, ...] = ()
-    #: The Google vendors whose tags load before consent in "advanced" Consent Mode.
-    vendors: tuple[Slug, ...] = ()
-
-    def signals(self) -> dict[str, tuple[str, ...]]:
-        return {
-            "ad_storage": self.ad_storage,
-            "analytics_storage": self.analytics_storage,
-            "ad_user_data": self.ad_user_data,
-            "ad_personalization": self.ad_personalization,
-        }
-
-
-class Catalogue(_Model):
+class Catalogue(FrozenModel):
     """Everything a site declares about consent, validated as a whole.
 
     Build it with :meth:`from_file`, :meth:`model_validate` or the constructor;
@@ -244,17 +63,15 @@ class Catalogue(_Model):
     cookies: tuple[CookieRule, ...] = ()
 
     def __init__(self, **data: Any) -> None:
-        from consentkit._checks import Parts, describe_errors, in_file_order, reference_problems
-
         try:
             super().__init__(**data)
         except ValidationError as exc:
             problems = describe_errors(exc, data)
             problems += reference_problems(Parts(data))
-            raise ConfigurationError(in_file_order(problems)) from None
+            raise ConfigurationError(in_file_order(problems, type(self).model_fields)) from None
         problems = reference_problems(Parts(self))
         if problems:
-            raise ConfigurationError(in_file_order(problems))
+            raise ConfigurationError(in_file_order(problems, type(self).model_fields))
 
     def __hash__(self) -> int:
         # Equal catalogues share revision and fingerprint; pydantic's own hash
@@ -410,7 +227,7 @@ class _Index:
     """Lookups derived from a valid catalogue, computed once."""
 
     def __init__(self, catalogue: Catalogue) -> None:
-        self.languages = _languages(catalogue.default_language, catalogue.languages)
+        self.languages = language_order(catalogue.default_language, catalogue.languages)
         self.purposes = {p.id: p for p in catalogue.purposes}
         self.vendors = {v.id: v for v in catalogue.vendors}
         self.essential_purposes = frozenset(p.id for p in catalogue.purposes if p.essential)
@@ -429,7 +246,7 @@ class _Index:
         globs: list[tuple[int, int, re.Pattern[str], CookieRule]] = []
         for order, rule in enumerate(catalogue.cookies):
             if rule.is_pattern:
-                literal = sum(char not in _GLOB_CHARS for char in rule.name)
+                literal = sum(char not in GLOB_CHARS for char in rule.name)
                 globs.append((-literal, order, re.compile(fnmatch.translate(rule.name)), rule))
             else:
                 self._exact.setdefault((rule.storage, rule.name), rule)
@@ -454,7 +271,3 @@ class _Index:
             self._cache.clear()
         self._cache[key] = rule
         return rule
-
-
-def _languages(default: str, declared: Iterable[str]) -> tuple[str, ...]:
-    return (default, *(lang for lang in dict.fromkeys(declared) if lang != default))
