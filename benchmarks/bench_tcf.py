@@ -100,7 +100,7 @@ def spec_example_model() -> TCModel:
 
 
 def decode_and_build_every_set(text: str) -> TCModel:
-    """Decode, then read every id set, so none is left to build (see tcf._LazyIdSets)."""
+    """Decode, then read every id set, so none is left to build (see consentkit.tcf._model)."""
     model = tcf.decode(text)
     _ = (model.vendor_consents, model.vendor_legitimate_interests, model.disclosed_vendors)
     _ = (model.allowed_vendors, model.publisher_restrictions)

@@ -239,8 +239,7 @@ class TestTcf:
     def test_purpose_names(self) -> None:
         """Purposes are shown by their IAB names."""
         from consentkit import Catalogue, Consent
-        from consentkit.gvl import GlobalVendorList
-        from consentkit.tcf_consent import TCFConfig, tc_string
+        from consentkit.tcf import GlobalVendorList, TCFConfig, tc_string
         from tests.helpers import ROOT
 
         data = Catalogue.from_file(EXAMPLE_CATALOGUE).model_dump()

@@ -22,7 +22,7 @@ class TestConsentConfig:
 
     def test_catalogue_path(self) -> None:
         """A catalogue may be given as the path of its file."""
-        config = ConsentConfig(catalogue=EXAMPLE_CATALOGUE, secret_keys=[SECRET])  # type: ignore[arg-type]
+        config = ConsentConfig(catalogue=EXAMPLE_CATALOGUE, secret_keys=[SECRET])
         assert isinstance(config.catalogue, Catalogue)
 
     def test_signer_instead_of_keys(self, catalogue: Catalogue) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from consentkit import ConfigurationError
-from consentkit.gvl import GlobalVendorList, VendorUrl
+from consentkit.tcf.gvl import GlobalVendorList, VendorUrl
 
 FIXTURE = Path(__file__).parent / "data" / "gvl-v3-trimmed.json"
 RAW: dict[str, Any] = json.loads(FIXTURE.read_text("utf-8"))

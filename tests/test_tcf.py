@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentkit import TCFDecodeError, TCFEncodeError, TCFError, tcf
-from consentkit._bits import BitWriter, bitfield_ids, runs, small_bitfield_ids
 from consentkit.tcf import PublisherRestriction, PublisherTC, RestrictionType, TCModel
+from consentkit.tcf._bits import BitWriter, bitfield_ids, runs, small_bitfield_ids
 from tests.tcf_strategies import invalid_tc_models, tc_models, tc_texts
 
 VECTORS = [

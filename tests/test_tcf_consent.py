@@ -11,9 +11,7 @@ import httpx
 import pytest
 
 from consentkit import Catalogue, ConfigurationError, Consent, ConsentConfig, WSGIConsentMiddleware
-from consentkit.gvl import GlobalVendorList
-from consentkit.tcf import decode
-from consentkit.tcf_consent import TCFConfig, tc_string
+from consentkit.tcf import GlobalVendorList, TCFConfig, decode, tc_model, tc_string
 from tests import apps
 from tests.helpers import ROOT, SECRET
 
@@ -48,7 +46,7 @@ def tcf() -> TCFConfig:
 class TestModel:
     def test_accept_all(self, tcf_catalogue: Catalogue, tcf: TCFConfig) -> None:
         """Granted purposes and allowed vendors become TCF consents; times are the day."""
-        model = Consent.accept_all(tcf_catalogue, now=NOW).to_tc_model(tcf)
+        model = tc_model(Consent.accept_all(tcf_catalogue, now=NOW), tcf)
         day = datetime(2026, 11, 26, tzinfo=UTC)
         assert (model.created, model.last_updated) == (day, day)
         assert (model.cmp_id, model.cmp_version, model.vendor_list_version) == (300, 2, 120)
@@ -92,7 +90,7 @@ class TestConfig:
 
     def test_gvl_path(self) -> None:
         """The vendor list may be given as the path of the file the site keeps."""
-        assert TCFConfig(cmp_id=300, cmp_version=1, gvl=GVL).gvl.vendor_list_version == 120  # type: ignore[arg-type]
+        assert TCFConfig(cmp_id=300, cmp_version=1, gvl=GVL).gvl.vendor_list_version == 120
 
 
 class TestEndpoint:

@@ -162,9 +162,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _tcf() -> Any:
-    from consentkit import _tcf_cli
+    from consentkit.tcf import _cli
 
-    return _tcf_cli
+    return _cli
 
 
 def _key_options(parser: argparse.ArgumentParser) -> None:

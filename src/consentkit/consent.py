@@ -14,14 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from consentkit.catalogue import Catalogue, Storage
 from consentkit.exceptions import ChoiceError
-
-if TYPE_CHECKING:
-    from consentkit.tcf import TCModel
-    from consentkit.tcf_consent import TCFConfig
 
 __all__ = ["Action", "Consent"]
 
@@ -185,12 +181,6 @@ class Consent:
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) >= self.expires_at
-
-    def to_tc_model(self, tcf: TCFConfig) -> TCModel:
-        """This decision as an IAB TCF v2.2 model (see :mod:`consentkit.tcf_consent`)."""
-        from consentkit.tcf_consent import tc_model
-
-        return tc_model(self, tcf)
 
     def to_json(self) -> dict[str, Any]:
         """The decision as the HTTP endpoints show it: ids sorted, times in ISO 8601 UTC."""

@@ -45,7 +45,6 @@ from consentkit.ledger import SOURCES, Ledger, Notice, Receipt
 from consentkit.ledger._proof import proof_json
 from consentkit.ledger._records import truncate_ip
 from consentkit.rewrite import stale_cookie_deletions
-from consentkit.tcf_consent import tc_string
 
 if TYPE_CHECKING:
     from consentkit.engine import Engine
@@ -156,7 +155,7 @@ def _post_consent(engine: Engine, request: EndpointRequest) -> EndpointResponse:
         )
     except ChoiceError as exc:
         raise _BadRequest(400, str(exc), exc.field) from None
-    tc = tc_string(consent, engine.config.tcf) if engine.config.tcf is not None else None
+    tc = engine.config.tcf.tc_string(consent) if engine.config.tcf is not None else None
     receipt = _record(engine, request, consent, source, language, tc)
     headers = _decision_headers(engine, request, consent, tc)
     if receipt is not None:

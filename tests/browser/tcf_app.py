@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from consentkit import Catalogue, ConsentConfig, WSGIConsentMiddleware
-from consentkit.gvl import GlobalVendorList
-from consentkit.tcf_consent import TCFConfig
+from consentkit.tcf import GlobalVendorList, TCFConfig
 from tests.helpers import ROOT, SECRET
 
 GVL = ROOT / "tests" / "data" / "gvl-v3-trimmed.json"

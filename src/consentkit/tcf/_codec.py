@@ -1,29 +1,21 @@
-"""The IAB TCF v2.2 / v2.3 TC string (``euconsent-v2``): model, codec and policy checks.
+"""The TC string codec: :func:`decode` a TCF v2 string into a :class:`TCModel`, :func:`encode` one.
 
 :func:`decode` reads any well-formed TCF v2 string, whatever its age or writer, into
-an immutable :class:`TCModel`; :func:`encode` writes one back, refusing models that no
-valid string could carry. Whether a well-formed string also follows the current TCF
-*policy* (policy version 4+, no legitimate interest for purposes 1 and 3-6, ...) is a
-separate question, answered by :func:`validate`, because real strings break those rules
-all the time and a reader must still understand them.
-
-Compare decoded models, never strings: encoders differ in padding and in choosing
-between bitfield and range encodings, and all of them are valid.
+an immutable model; :func:`encode` writes one back, refusing models that no valid
+string could carry. The bit-level work is :mod:`consentkit.tcf._bits`'s.
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Callable, Set
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Literal
 
-from consentkit._bits import (
+from consentkit.exceptions import TCFDecodeError, TCFEncodeError
+from consentkit.tcf._bits import (
     MAX_RANGE_ENTRIES,
     MAX_VENDOR_ID,
     BitReader,
@@ -32,19 +24,16 @@ from consentkit._bits import (
     runs,
     small_bitfield_ids,
 )
-from consentkit.exceptions import TCFDecodeError, TCFEncodeError
+from consentkit.tcf._model import (
+    PublisherRestriction,
+    PublisherTC,
+    RestrictionType,
+    TCModel,
+    defer_id_sets,
+)
 
-__all__ = [
-    "DEFAULT_MAX_IDS",
-    "PublisherRestriction",
-    "PublisherTC",
-    "RestrictionType",
-    "TCModel",
-    "decode",
-    "encode",
-    "encode_problems",
-    "validate",
-]
+__all__ = ["DEFAULT_MAX_IDS", "decode", "encode", "encode_problems"]
+
 
 #: The most vendor ids :func:`decode` accepts in one string, all sections together.
 #: A realistic string holds a few tens of thousands (ten restrictions over every GVL
@@ -56,7 +45,6 @@ _DECISECOND_US = 100_000
 _MAX_DECISECONDS = (1 << 36) - 1
 _LETTERS = re.compile(r"[A-Z]{2}")
 _SEGMENT_NAMES = {0: "core", 1: "DisclosedVendors", 2: "AllowedVendors", 3: "PublisherTC"}
-_NO_LI_PURPOSES = (1, 3, 4, 5, 6)
 # Two 6-bit letters, A = 0, as one 12-bit value; values 26-63 are not letters.
 _LETTER_PAIRS = {
     first << 6 | second: chr(65 + first) + chr(65 + second)
@@ -86,111 +74,6 @@ _CORE_PREFIX = (
     ("PublisherCC", 201, 213),
 )
 _CORE_PREFIX_BITS = 213
-
-
-class RestrictionType(enum.IntEnum):
-    """What a publisher restriction requires of the vendors it names."""
-
-    #: The purpose is flatly not allowed for these vendors.
-    NOT_ALLOWED = 0
-    #: The vendors must have consent, even if they declared legitimate interest.
-    REQUIRE_CONSENT = 1
-    #: The vendors must use legitimate interest, even if they declared consent.
-    REQUIRE_LEGITIMATE_INTEREST = 2
-
-
-@dataclass(frozen=True, slots=True)
-class PublisherRestriction:
-    """One publisher restriction: a purpose, what is required, and of which vendors.
-
-    A string may list the same purpose and type several times; :func:`decode` merges
-    them into one restriction, so a model holds each pair at most once.
-    """
-
-    purpose_id: int
-    restriction_type: RestrictionType
-    vendor_ids: frozenset[int]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PublisherTC:
-    """The PublisherTC segment: the publisher's own purposes and custom purposes."""
-
-    purpose_consents: frozenset[int] = frozenset()
-    purpose_legitimate_interests: frozenset[int] = frozenset()
-    #: How many custom purposes the publisher declared (0-63); their ids are 1..N.
-    num_custom_purposes: int = 0
-    custom_purpose_consents: frozenset[int] = frozenset()
-    custom_purpose_legitimate_interests: frozenset[int] = frozenset()
-
-
-class _LazyIdSets:
-    """Lets :func:`decode` leave a model's id sets to be built on first access.
-
-    Reading a string is cheap; turning its ranges into sets of hundreds of ids costs
-    more than all the rest, and a reader often looks at one or two sets, or none. So
-    :func:`decode` validates everything up front, stores in ``_pending`` how to build
-    each id set, and leaves those slots empty; the first read of one lands in
-    ``__getattr__`` (only ever called for an empty slot), which builds and stores it.
-    Equality, hashing, ``repr`` and ``dataclasses.replace`` all read the fields, so
-    they see the same values as for an eagerly built model.
-    """
-
-    __slots__ = ("_pending",)
-
-    if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt field stays an error
-
-        def __getattr__(self, name: str) -> object:
-            try:
-                build = object.__getattribute__(self, "_pending")[name]
-            except (AttributeError, KeyError):
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}"
-                ) from None
-            value = build()
-            # Two threads may both build it; they store equal values, so no lock.
-            object.__setattr__(self, name, value)
-            return value
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TCModel(_LazyIdSets):
-    """Everything a TCF v2 string says, field by field; immutable and comparable.
-
-    The optional segments are ``None`` when absent, which is not the same as present
-    and empty: since TCF 2.3 a string must carry DisclosedVendors even if it lists no
-    one. Times are UTC and have decisecond resolution in a string; spec-conformant
-    writers use the UTC midnight of the last update for both.
-
-    .. versionadded:: 0.1
-    """
-
-    #: Always 2: TCF v1.1 strings are not supported.
-    version: int = 2
-    created: datetime
-    last_updated: datetime
-    cmp_id: int
-    cmp_version: int
-    consent_screen: int = 0
-    #: ISO 639-1 code, two capital letters (``"EN"``); the string has no room for more.
-    consent_language: str = "EN"
-    vendor_list_version: int
-    tcf_policy_version: int = 5
-    is_service_specific: bool = True
-    use_non_standard_texts: bool = False
-    special_feature_optins: frozenset[int] = frozenset()
-    purpose_consents: frozenset[int] = frozenset()
-    purpose_legitimate_interests: frozenset[int] = frozenset()
-    purpose_one_treatment: bool = False
-    #: ISO 3166-1 alpha-2 code, two capital letters; ``"AA"`` is the reference default.
-    publisher_country_code: str = "AA"
-    vendor_consents: frozenset[int] = frozenset()
-    vendor_legitimate_interests: frozenset[int] = frozenset()
-    publisher_restrictions: frozenset[PublisherRestriction] = frozenset()
-    disclosed_vendors: frozenset[int] | None = None
-    #: Read from old strings only: out-of-band consent was withdrawn in 2021.
-    allowed_vendors: frozenset[int] | None = None
-    publisher_tc: PublisherTC | None = None
 
 
 def decode(
@@ -246,7 +129,7 @@ def decode(
     restrictions = reader.read_restrictions()
     disclosed, allowed, publisher_tc = _read_optional_segments(parts, reader.budget)
     # Fill the slots directly: the id sets decode() defers must stay empty (see
-    # _LazyIdSets), which the dataclass __init__ can't do. Straight-line on purpose.
+    # consentkit.tcf._model), which the dataclass __init__ can't do. Straight-line on purpose.
     model = object.__new__(TCModel)
     put = object.__setattr__
     put(model, "version", version)
@@ -269,9 +152,8 @@ def decode(
     put(model, "purpose_one_treatment", bool(head >> 12 & 1))
     put(model, "publisher_country_code", country)
     put(model, "publisher_tc", publisher_tc)
-    put(
+    defer_id_sets(
         model,
-        "_pending",
         {
             "vendor_consents": consents,
             "vendor_legitimate_interests": interests,
@@ -549,55 +431,4 @@ def _publisher_tc_problems(tc: object) -> list[str]:
             problems += _id_problems(f"publisher_tc.{name}", ids, count)
         elif not isinstance(ids, Set) or ids:
             problems.append(f"publisher_tc.{name}: must be empty when num_custom_purposes is 0")
-    return problems
-
-
-def validate(model: TCModel, policy: Literal["2.2", "2.3"] = "2.2") -> list[str]:
-    """List the ways a well-formed model breaks the TCF policy; empty when it doesn't.
-
-    TCF 2.2: policy version 4 or more, IsServiceSpecific set, no legitimate interest
-    for purposes 1 and 3-6, Created equal to LastUpdated and both a UTC midnight, no
-    AllowedVendors segment, no consent or LI restriction on purpose 1 (it can't be
-    flexible). TCF 2.3 adds: a DisclosedVendors segment is present.
-
-    :raises ValueError: for a policy other than ``"2.2"`` and ``"2.3"``.
-
-    .. versionadded:: 0.1
-    """
-    if policy not in ("2.2", "2.3"):
-        raise ValueError(f"unknown TCF policy {policy!r}: use '2.2' or '2.3'")
-    problems: list[str] = []
-    if model.tcf_policy_version < 4:
-        problems.append(
-            f"TcfPolicyVersion: {model.tcf_policy_version} is below 4, "
-            "invalid for strings created after 2023-09-30 (TCF 2.2)"
-        )
-    if not model.is_service_specific:
-        problems.append(
-            "IsServiceSpecific: 0 (global scope) is invalid since global scope ended in "
-            "September 2021"
-        )
-    forbidden = sorted(set(_NO_LI_PURPOSES) & model.purpose_legitimate_interests)
-    if forbidden:
-        listed = ", ".join(map(str, forbidden))
-        problems.append(
-            f"PurposesLITransparency: legitimate interest for purpose(s) {listed}, "
-            "allowed for none of 1 and 3-6 since TCF 2.2"
-        )
-    if model.created != model.last_updated:
-        problems.append("Created: differs from LastUpdated (both must be the same day)")
-    if model.last_updated != model.last_updated.replace(hour=0, minute=0, second=0, microsecond=0):
-        problems.append("LastUpdated: not a UTC midnight (the spec wants day resolution)")
-    if model.allowed_vendors is not None:
-        problems.append("AllowedVendors: segment present; out-of-band consent ended in 2021")
-    for restriction in sorted(
-        model.publisher_restrictions, key=lambda r: (r.purpose_id, r.restriction_type)
-    ):
-        if restriction.purpose_id == 1 and restriction.restriction_type != 0:
-            problems.append(
-                f"PublisherRestrictions: purpose 1 with type {restriction.restriction_type:d} "
-                "(purpose 1 can't be flexible; only type 0 applies)"
-            )
-    if policy == "2.3" and model.disclosed_vendors is None:
-        problems.append("DisclosedVendors: segment missing, mandatory since TCF 2.3")
     return problems

@@ -15,55 +15,79 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from consentkit.catalogue import Catalogue
-from consentkit.consent import Consent
 from consentkit.exceptions import ConfigurationError
-from consentkit.gvl import GlobalVendorList
-from consentkit.tcf import TCModel, encode
+from consentkit.tcf._codec import encode
+from consentkit.tcf._model import TCModel
+from consentkit.tcf.gvl import GlobalVendorList
 
-__all__ = ["TCFConfig", "tc_model", "tc_string"]
+if TYPE_CHECKING:
+    from consentkit.catalogue import Catalogue
+    from consentkit.consent import Consent
 
+__all__ = ["DEFAULT_TCF_COOKIE", "TCFConfig", "tc_model", "tc_string"]
+
+#: The cookie a TC string travels in, as the IAB names it.
 DEFAULT_TCF_COOKIE = "euconsent-v2"
 #: The purposes a visitor can consent to in TCF v2.2 (1 to 11).
 _CONSENTABLE = range(1, 12)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class TCFConfig:
     """What a TC string needs beyond the visitor's choice.
 
     :param cmp_id: the CMP id the IAB registered for the site's CMP. Ids 0 and 1 are
         refused unless ``allow_reserved_cmp_id`` (tests, development).
     :param cmp_version: the CMP's version, as registered.
-    :param gvl: the Global Vendor List the site keeps (a file; never fetched at run time).
+    :param gvl: the Global Vendor List the site keeps, or the path of its file (read
+        now; never fetched at run time).
     :param publisher_country: the publisher's country, ISO 3166-1 alpha-2.
     :param consent_screen: the CMP's screen number the choice was made on.
     :param cookie_name: the cookie that carries the string.
+    :raises ConfigurationError: naming what is wrong.
     """
 
     cmp_id: int
     cmp_version: int
+    #: The vendor list given, or read from the path given.
     gvl: GlobalVendorList
-    publisher_country: str = "AA"
-    consent_screen: int = 1
-    cookie_name: str = DEFAULT_TCF_COOKIE
-    allow_reserved_cmp_id: bool = field(default=False, repr=False)
+    publisher_country: str
+    consent_screen: int
+    cookie_name: str
+    allow_reserved_cmp_id: bool = field(repr=False)
 
-    def __post_init__(self) -> None:
-        gvl: object = self.gvl
+    def __init__(
+        self,
+        cmp_id: int,
+        cmp_version: int,
+        gvl: GlobalVendorList | str | Path,
+        publisher_country: str = "AA",
+        consent_screen: int = 1,
+        cookie_name: str = DEFAULT_TCF_COOKIE,
+        allow_reserved_cmp_id: bool = False,
+    ) -> None:
         if isinstance(gvl, str | Path):
-            object.__setattr__(self, "gvl", GlobalVendorList.from_file(gvl))
+            gvl = GlobalVendorList.from_file(gvl)
         elif not isinstance(gvl, GlobalVendorList):
             raise ConfigurationError(f"tcf.gvl must be a GlobalVendorList or a path, not {gvl!r}")
+        put = object.__setattr__
+        put(self, "cmp_id", cmp_id)
+        put(self, "cmp_version", cmp_version)
+        put(self, "gvl", gvl)
+        put(self, "publisher_country", publisher_country)
+        put(self, "consent_screen", consent_screen)
+        put(self, "cookie_name", cookie_name)
+        put(self, "allow_reserved_cmp_id", allow_reserved_cmp_id)
         problems = []
-        if not 0 <= self.cmp_id < 4096 or (self.cmp_id < 2 and not self.allow_reserved_cmp_id):
-            problems.append(f"tcf.cmp_id {self.cmp_id} is not a registered CMP id (2 to 4095)")
-        if not 0 <= self.cmp_version < 4096:
-            problems.append(f"tcf.cmp_version {self.cmp_version} is out of range (0 to 4095)")
-        country = self.publisher_country
+        if not 0 <= cmp_id < 4096 or (cmp_id < 2 and not allow_reserved_cmp_id):
+            problems.append(f"tcf.cmp_id {cmp_id} is not a registered CMP id (2 to 4095)")
+        if not 0 <= cmp_version < 4096:
+            problems.append(f"tcf.cmp_version {cmp_version} is out of range (0 to 4095)")
+        country = publisher_country
         if len(country) != 2 or not country.isascii() or not country.isalpha():
-            problems.append(f"tcf.publisher_country {self.publisher_country!r} is not two letters")
+            problems.append(f"tcf.publisher_country {publisher_country!r} is not two letters")
         if problems:
             raise ConfigurationError(problems)
 
@@ -92,6 +116,10 @@ class TCFConfig:
                         "purpose a visitor consents to (1 to 11)"
                     )
         return problems
+
+    def tc_string(self, consent: Consent) -> str:
+        """The ``euconsent-v2`` value for a decision: :func:`tc_string` with this config."""
+        return tc_string(consent, self)
 
 
 def tc_model(consent: Consent, tcf: TCFConfig) -> TCModel:

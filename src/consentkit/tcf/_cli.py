@@ -13,15 +13,9 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from consentkit.exceptions import TCFError
-from consentkit.tcf import (
-    PublisherRestriction,
-    PublisherTC,
-    RestrictionType,
-    TCModel,
-    decode,
-    encode,
-    validate,
-)
+from consentkit.tcf._codec import decode, encode
+from consentkit.tcf._model import PublisherRestriction, PublisherTC, RestrictionType, TCModel
+from consentkit.tcf._policy import validate
 
 #: The TCF v2.2 purposes and special features, by id, as the IAB names them.
 PURPOSES = {

@@ -9,8 +9,8 @@ of magnitude faster than a bit-by-bit reader. :class:`BitWriter` collects fields
 
 Both know the TCF *vendor section* (bitfield or range encoding) and the range entries
 shared with publisher restrictions, because those are where the speed and the
-correctness traps are (TCF.md §3, §4). Which field sits where is :mod:`consentkit.tcf`'s
-business.
+correctness traps are (TCF.md §3, §4). Which field sits where is
+:mod:`consentkit.tcf._codec`'s business.
 """
 
 from __future__ import annotations
