@@ -227,7 +227,9 @@ class _RawMorsel(Morsel[str]):
     ``key`` and ``value`` are still set, so Django's test client stores the cookie.
     """
 
-    _raw: str
+    def __init__(self, raw: str) -> None:
+        super().__init__()
+        self._raw = raw
 
     def OutputString(self, attrs: Container[str] | None = None) -> str:
         return self._raw
@@ -246,10 +248,9 @@ def _replace_headers(response: HttpResponseBase, headers: Iterable[tuple[str, st
                 response.headers[name] = value
             continue
         parsed = parse_set_cookie(value)
-        morsel = _RawMorsel()
+        morsel = _RawMorsel(value)
         key = parsed.name if parsed is not None else ""
         morsel.set(key, parsed.value if parsed else "", parsed.value if parsed else "")
-        morsel._raw = value
         slot = key
         while slot in cookies:  # the same name on several domains: one morsel each
             slot += "\0"

@@ -204,9 +204,22 @@ class Ledger:
     def _write(self, entries: Sequence[Entry]) -> list[Receipt]:
         return self._store.write(entries, datetime.now(UTC))
 
-    def append_many(self, entries: Sequence[Entry]) -> list[Receipt]:
-        """Write several entries in one transaction (imports, tests, benchmarks)."""
-        return self._write(entries)
+    def append_many(self, entries: Sequence[Entry], *, at: datetime | None = None) -> list[Receipt]:
+        """Write several entries in one transaction (imports, tests, benchmarks).
+
+        :param at: the time of writing to record instead of now, for importing records
+            kept elsewhere and for synthetic demo history only. A live site never gives
+            it: a record's time is the server's when it wrote it, and a proof shows it.
+            A naive datetime is refused.
+
+        .. versionchanged:: 0.1
+           ``at``.
+        """
+        if at is None:
+            return self._write(entries)
+        if at.tzinfo is None:
+            raise ValueError("a naive datetime is ambiguous: give one with a time zone (UTC)")
+        return self._store.write(entries, at)
 
     def spool_entry(self, entry: Entry) -> Receipt:
         """Keep an entry on this server's disk until the ledger takes writes again.

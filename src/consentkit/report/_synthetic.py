@@ -60,10 +60,10 @@ def notice_for(catalogue: Catalogue, lang: str, *, wording: int = 1) -> Notice:
 def write_at(ledger: Ledger, entries: Sequence[Entry], at: datetime) -> None:
     """Append entries as if written at ``at``.
 
-    The public API rightly never back-dates a record (``at`` is the server's time of
-    writing); synthetic history has to, so this reaches the store directly.
+    A live site never back-dates a record (its time is the server's time of writing);
+    synthetic history has to, through the ledger's import-only ``at``.
     """
-    ledger._store.write(entries, at)
+    ledger.append_many(entries, at=at)
 
 
 def seed_synthetic(
