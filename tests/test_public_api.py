@@ -24,3 +24,9 @@ def test_every_error_is_a_consentkit_error() -> None:
         value = getattr(consentkit, name)
         if isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, consentkit.ConsentKitError), name
+
+
+def test_every_name_resolves_and_is_documented() -> None:
+    """Each name in __all__ is there and has a docstring of its own, as httpx checks its exports."""
+    undocumented = [name for name in consentkit.__all__ if not getattr(consentkit, name).__doc__]
+    assert undocumented == []
