@@ -1168,8 +1168,8 @@ class TestPageMemo:
         for i in range(50):
             rewriter.rewrite(PAGE + b"<!-- %d -->" % i)
 
-        assert rewriter._detector._memo._size == 0 or all(
-            key[0] != rewriter._serial for key in rewriter._detector._memo._pages
+        assert rewriter._detector.memo._size == 0 or all(
+            key[0] != rewriter._serial for key in rewriter._detector.memo._pages
         )
 
     def test_rewriters_do_not_share(self) -> None:
@@ -1193,7 +1193,7 @@ class TestPageMemo:
         for i in range(2 * consentkit.html._memo.MEMO_BYTES // len(page)):
             for _ in range(2):
                 rewriter.rewrite(page[:-12] + b"<!-- %05d -->" % i)
-        memo = detector._memo
+        memo = detector.memo
 
         assert 0 < memo._size <= consentkit.html._memo.MEMO_BYTES
         assert memo._size == sum(
@@ -1208,7 +1208,7 @@ class TestPageMemo:
         for _ in range(3):
             out = rewriter.rewrite(page)
 
-        assert (out, detector._memo._size) == (streamed(rewriter, page), 0)
+        assert (out, detector.memo._size) == (streamed(rewriter, page), 0)
 
     @given(html=any_page, rewriter=rewriters)
     def test_remembered_is_rewritten(self, html: bytes, rewriter: HtmlRewriter) -> None:

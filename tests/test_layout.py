@@ -33,12 +33,6 @@ ALLOWED_PRIVATE = {
     ("consentkit.report._cli", "argparse._SubParsersAction"),
     ("consentkit.report._cli", "argparse._ActionType"),
 }
-#: Modules whose private uses are known and being reworked, each with why; drop when done.
-REWORKED = {
-    # The HTML rewriter reads VendorDetector's private tables; the rewriter's
-    # performance work (issue 13) reshapes both classes, and this goes with it.
-    "consentkit.html._rewriter",
-}
 #: Private attribute names that are public API of their owner (namedtuple's methods).
 PUBLIC_BY_CONVENTION = frozenset({"_replace", "_asdict", "_fields", "_make"})
 
@@ -249,7 +243,7 @@ class TestOwnership:
             f"{module.name}:{line}: {use}"
             for module in MODULES.values()
             for line, use in _foreign_private_uses(module)
-            if (module.name, use) not in ALLOWED_PRIVATE and module.name not in REWORKED
+            if (module.name, use) not in ALLOWED_PRIVATE
         ]
         assert found == []
 
@@ -261,7 +255,6 @@ class TestOwnership:
             for _, use in _foreign_private_uses(module)
         }
         assert ALLOWED_PRIVATE - used == set()
-        assert {m.name for m in MODULES.values() if any(_foreign_private_uses(m))} >= REWORKED
 
 
 class TestImports:

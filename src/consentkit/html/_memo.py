@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-__all__ = ["MEMO_BYTES", "MEMO_PAGE", "PageMemo"]
+__all__ = ["DELTA_PAGE", "DELTA_STEP", "MEMO_BYTES", "MEMO_PAGE", "LastPages", "Mark", "PageMemo"]
 
 # Pages remembered per detector (whole bodies, and streams' first chunks): each at most
 # MEMO_PAGE bytes, all of them (in and out) at most MEMO_BYTES, and only once a page has
@@ -55,4 +55,51 @@ class PageMemo:
             while pages and self._size + size > MEMO_BYTES:
                 self._size -= pages.pop(next(iter(pages)))[2]
             pages[key] = (out, state, size)
+            self._size += size
+
+
+#: Pages up to this size are rewritten against the last one (see :class:`LastPages`):
+#: below the stream's bounds on a tag and on a script's look-ahead, so that rewriting a
+#: page in steps gives the very bytes of rewriting it whole.
+DELTA_PAGE = 192 * 1024
+#: How far apart the tokeniser's state is written down while a page is rewritten.
+DELTA_STEP = 512
+
+#: ``(bytes in, bytes out, the stream's state)`` where a step of a page ended.
+Mark = tuple[int, int, Any]
+
+
+class LastPages:
+    """The last page rewritten under each decision and banner snippet, with the
+    tokeniser's state every :data:`DELTA_STEP` bytes, in and out.
+
+    Templated pages differ from one request to the next in a few places (a CSRF value,
+    a date, a name), which defeats the :class:`PageMemo`. Against the last page, only
+    the steps around what differs are rewritten: up to the last mark before the first
+    difference the output is the last one's, and from the first mark after the last
+    difference where the state is the same again, it is too. Bounded like the memo:
+    :data:`MEMO_BYTES` in all, oldest out first.
+    """
+
+    __slots__ = ("_lock", "_pages", "_size")
+
+    def __init__(self) -> None:
+        self._pages: dict[tuple[int, bytes], tuple[bytes, bytes, list[Mark]]] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, bytes]) -> tuple[bytes, bytes, list[Mark]] | None:
+        return self._pages.get(key)
+
+    def put(self, key: tuple[int, bytes], page: bytes, out: bytes, marks: list[Mark]) -> None:
+        size = len(page) + len(out) + 64 * len(marks)
+        with self._lock:
+            pages = self._pages
+            old = pages.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0]) + len(old[1]) + 64 * len(old[2])
+            while pages and self._size + size > MEMO_BYTES:
+                gone = pages.pop(next(iter(pages)))
+                self._size -= len(gone[0]) + len(gone[1]) + 64 * len(gone[2])
+            pages[key] = (page, out, marks)
             self._size += size

@@ -147,8 +147,8 @@ class HtmlRewriter:
     def __init__(self, detector: VendorDetector, allowed: Callable[[str], bool]) -> None:
         self._detector = detector
         self._allowed = allowed
-        self._verdicts: dict[str, bool] = {v: bool(allowed(v)) for v in detector._vendors}
-        self._plan = detector._plan(frozenset(v for v, ok in self._verdicts.items() if not ok))
+        self._verdicts: dict[str, bool] = {v: bool(allowed(v)) for v in detector.vendors}
+        self._plan = detector.plan(frozenset(v for v, ok in self._verdicts.items() if not ok))
         self._decided: dict[tuple[Any, ...], tuple[bytes | None, tuple[str, ...]]] = {}
         self._serial = next(_serials)  # names this rewriter in its detector's memo
 
@@ -163,21 +163,134 @@ class HtmlRewriter:
         """
         html = bytes(html)
         if len(html) > _memo.MEMO_PAGE:
-            return HtmlStream._of(self, inject)._run(html, final=True)
+            if len(html) <= _memo.DELTA_PAGE:
+                return self._against_last(html, inject or b"")
+            return HtmlStream._of(self, inject)._finished(html)
         key = (self._serial, inject or b"", html)
-        memo = self._detector._memo
+        memo = self._detector.memo
         known = memo.get(key)
         if known is not None:
             return known[0]
-        out = HtmlStream._of(self, inject)._finished(html)
+        out = self._against_last(html, inject or b"")
         memo.put(key, out)
         return out
+
+    def _against_last(self, html: bytes, inject: bytes) -> bytes:
+        """Rewrite a page in steps, reusing what it has in common with the last page
+        rewritten under this decision and snippet (:class:`~consentkit.html._memo.LastPages`).
+
+        A stream's output from a point on depends only on its state there and on the bytes
+        that follow. So where the stream stands in the state the last page's stream was in
+        at a mark, the steps that follow with the same bytes give the same output: it is
+        copied, a run of them at once, and the stream is run only over the steps that
+        differ, until its state meets the last page's again.
+        """
+        last_pages = self._detector.last_pages
+        slot = (self._serial, inject)
+        last = last_pages.get(slot)
+        if last is not None and html == last[0]:
+            return last[1]
+        old, old_out, old_marks = last or (b"", b"", [])
+        view = memoryview(old)
+        n, count, step = len(html), len(old_marks), _memo.DELTA_STEP
+        stream = HtmlStream._of(self, inject or None)
+        stream._fresh = False
+        parts: list[bytes] = []
+        marks: list[_memo.Mark] = []
+        pos = done = 0  # bytes in and out so far
+        offset = 0  # where the last page's bytes are in this one: at old + offset
+        at = -1  # the stream is in the state of the last page's mark at (-1: its start)
+        state: _State | None = None  # that state, when it still has to be restored
+        while last is not None:
+            # Copy the longest run of steps from the mark ``at`` whose bytes are the same.
+            old_pos, old_done = old_marks[at][:2] if at >= 0 else (0, 0)
+            low, high = at, count - 1
+            while low < high:
+                mid = (low + high + 1) // 2
+                if html.startswith(view[old_pos : old_marks[mid][0]], pos):
+                    low = mid
+                else:
+                    high = mid - 1
+            if low > at:
+                to_in, to_out, state = old_marks[low]
+                parts.append(old_out[old_done:to_out])
+                moved = done - old_done
+                if offset or moved:
+                    marks += [(i + offset, o + moved, s) for i, o, s in old_marks[at + 1 : low + 1]]
+                else:
+                    marks += old_marks[at + 1 : low + 1]
+                pos, done, at, old_pos, old_done = (
+                    to_in + offset,
+                    to_out + moved,
+                    low,
+                    to_in,
+                    to_out,
+                )
+            if n - pos == len(old) - old_pos and html.startswith(view[old_pos:], pos):
+                # The rest is the same as well: so is its output, to the end.
+                parts.append(old_out[old_done:])
+                if offset or done != old_done:
+                    moved = done - old_done
+                    marks += [(i + offset, o + moved, s) for i, o, s in old_marks[at + 1 :]]
+                else:
+                    marks += old_marks[at + 1 :]
+                out = b"".join(parts)
+                last_pages.put(slot, html, out, marks)
+                return out
+            if state is not None:
+                stream._restore(state)
+                state = None
+            # Run the stream until its state meets the last page's at one of its marks
+            # beyond this point, taking what differs as one edit: the rest is shifted by
+            # the difference in length.
+            offset = n - len(old)
+            at += 1
+            while at < count and old_marks[at][0] + offset <= pos:
+                at += 1
+            met = False
+            while at < count:
+                target = old_marks[at][0] + offset
+                while pos < target:
+                    pos, done = self._step(
+                        stream, html, pos, min(pos + step, target), done, parts, marks
+                    )
+                if stream._nested is None and stream._state() == old_marks[at][2]:
+                    met = True
+                    break
+                at += 1
+            if not met:
+                break
+        while pos < n:
+            pos, done = self._step(stream, html, pos, min(pos + step, n), done, parts, marks)
+        parts.append(stream.close())
+        out = b"".join(parts)
+        last_pages.put(slot, html, out, marks)
+        return out
+
+    @staticmethod
+    def _step(
+        stream: HtmlStream,
+        html: bytes,
+        pos: int,
+        end: int,
+        done: int,
+        parts: list[bytes],
+        marks: list[_memo.Mark],
+    ) -> tuple[int, int]:
+        """Feed ``html[pos:end]``; mark the state reached when a later page may resume
+        from it (no ``<noscript>`` content open, the banner placed, little held back)."""
+        out = stream.feed(html[pos:end])
+        parts.append(out)
+        done += len(out)
+        if stream._nested is None and not stream._pending and len(stream._held) <= _memo.DELTA_STEP:
+            marks.append((end, done, stream._state()))
+        return end, done
 
     def _is_allowed(self, vendor: str) -> bool:
         ok = self._verdicts.get(vendor)
         if ok is None:
             ok = bool(self._allowed(vendor))
-            if len(self._verdicts) < 4 * len(self._detector._vendors) + 64:
+            if len(self._verdicts) < 4 * len(self._detector.vendors) + 64:
                 self._verdicts[vendor] = ok
         return ok
 
@@ -312,6 +425,37 @@ class HtmlRewriter:
         return sorted(stream._found)
 
 
+def _mark_in(mark: _memo.Mark) -> int:
+    return mark[0]
+
+
+def _same_start(a: bytes, b: bytes) -> int:
+    """How many bytes ``a`` and ``b`` have in common from the start: a binary search
+    whose every step is one ``memcmp``."""
+    view = memoryview(b)
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a.startswith(view[:mid]):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _same_end(a: bytes, b: bytes, limit: int) -> int:
+    """How many bytes (at most ``limit``) ``a`` and ``b`` have in common at the end."""
+    view, size = memoryview(b), len(b)
+    low, high = 0, limit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a.endswith(view[size - mid :]):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 # Where a stream stands after a chunk, so that a remembered first chunk resumes it.
 _State = tuple[bytes, int, bool, int, bytes, int, tuple[Open, ...], str | None, bool, bool, bool]
 
@@ -428,7 +572,7 @@ class HtmlStream:
         self._fresh = False
         rewriter = self._rewriter
         key = (~rewriter._serial, self._inject, chunk)  # apart from rewrite()'s whole pages
-        memo = rewriter._detector._memo
+        memo = rewriter._detector.memo
         known = memo.get(key)
         if known is not None and self._depth == 0:
             self._restore(known[1])

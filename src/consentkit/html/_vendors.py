@@ -98,7 +98,7 @@ class VendorDetector:
     Everything is compiled here, so per-request work is only matching.
     """
 
-    __slots__ = ("_code", "_markers", "_memo", "_plans", "_probes", "_urls", "_vendors")
+    __slots__ = ("_code", "_markers", "_plans", "_probes", "_urls", "last_pages", "memo", "vendors")
 
     def __init__(self, signatures: Iterable[VendorSignature]) -> None:
         sigs = tuple(signatures)
@@ -118,10 +118,13 @@ class VendorDetector:
             (s.vendor, s.inline_markers, tuple(r for r in map(_probe, s.url_patterns) if r))
             for s in sigs
         )
-        self._vendors = tuple(probes)
+        #: The vendors it knows, in the order of their signatures.
+        self.vendors = tuple(probes)
         self._probes = probes
         self._plans: dict[frozenset[str], _Plan] = {}
-        self._memo = _memo.PageMemo()
+        #: The rewriters' memory of pages (both bounded; see :mod:`consentkit.html._memo`).
+        self.memo = _memo.PageMemo()
+        self.last_pages = _memo.LastPages()
 
     def vendor_for_url(self, url: str, base: str | None = None) -> str | None:
         """Return the first vendor whose pattern matches ``url``; relative URLs match
@@ -149,7 +152,7 @@ class VendorDetector:
             if any(m in code for m in markers) or any(h in low for h in hosts)
         ]
 
-    def _plan(self, denied: frozenset[str]) -> _Plan:
+    def plan(self, denied: frozenset[str]) -> _Plan:
         """The plan for rewriters denying ``denied``; there are few such sets."""
         plan = self._plans.get(denied)
         if plan is None:
