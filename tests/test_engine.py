@@ -328,3 +328,24 @@ class TestTrackerHint:
     def test_the_consent_cookie_is_never_a_tracker(self) -> None:
         """consentkit's own cookie is not among the names looked for."""
         assert Engine(CONFIG)._trackers == ("_ga", "_gid", "didomi_token", "euconsent-v2")
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_undeclared_cookie_warned_once_per_engine(
+    strict: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An app's cookie that no rule declares is let through (or dropped when strict),
+    and said once per name by the engine that met it, not once per process."""
+    config = ConsentConfig(catalogue=CATALOGUE, secret_keys=[SECRET], strict=strict)
+    headers = [("Content-Type", "text/plain"), ("Set-Cookie", "ab_test=b; Path=/")]
+    kept = []
+    with caplog.at_level("WARNING", logger="consentkit"):
+        for engine in (Engine(config), Engine(config)):
+            for _ in range(2):
+                ctx = engine.for_request("GET", "x.test", None)
+                out, _ = ctx.response_headers(200, headers)
+                kept.append(("Set-Cookie", "ab_test=b; Path=/") in out)
+    warned = [r.getMessage() for r in caplog.records if "ab_test" in r.getMessage()]
+    assert kept == [not strict] * 4
+    assert len(warned) == 2  # once by each engine
+    assert ("blocked (strict mode)" if strict else "let through") in warned[0]

@@ -29,12 +29,15 @@ class TestGate:
     def test_undeclared_cookies(
         self, catalogue: Catalogue, strict: bool, allowed: bool, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """Undeclared cookies pass with one warning per name, or are blocked in strict mode."""
+        """Undeclared cookies pass, or are blocked in strict mode; the gate itself says
+        nothing (it is pure), and a consent follows the same rule."""
         gate = Gate(catalogue, None, strict=strict)
         name = f"undeclared_{strict}"
         with caplog.at_level(logging.WARNING, logger="consentkit"):
             assert gate.allows_cookie(name) is allowed
-            assert gate.allows_cookie(name) is allowed
-        warnings = [r for r in caplog.records if name in r.getMessage()]
-        assert len(warnings) == 1
+        assert caplog.records == []
         assert gate.verdict(name) == "undeclared"
+        for consent in (Consent.accept_all(catalogue), Consent.refuse_all(catalogue)):
+            assert consent.allows_cookie(name, strict=strict) is allowed
+            assert Gate(catalogue, consent, strict=strict).allows_cookie(name) is allowed
+        assert not Consent.accept_all(catalogue).allows_cookie(name)  # strict by default

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from consentkit.catalogue import Catalogue, Storage
 from consentkit.exceptions import ChoiceError
@@ -31,6 +31,34 @@ class Action(StrEnum):
     REFUSE_ALL = "refuse_all"
     #: "Personnaliser vos choix" and "Voir nos partenaires".
     CUSTOM = "custom"
+
+
+#: What a decision says of a cookie name.
+Verdict = Literal["allow", "deny", "undeclared"]
+
+
+def cookie_verdict(
+    catalogue: Catalogue,
+    name: str,
+    storage: Storage,
+    allows_vendor: Callable[[str], bool],
+    allows_purpose: Callable[[str], bool],
+) -> Verdict:
+    """The one rule for cookies, for a decision and for its absence alike.
+
+    A declared cookie is allowed when its rule's vendor and **all** its purposes are
+    (a cookie that serves several purposes needs every one); the site's own cookies (a
+    rule without a vendor) need only their purposes. A name no rule matches is
+    ``"undeclared"``: what happens to it is the caller's policy (``strict``).
+    """
+    rule = catalogue.rule_for(name, storage)
+    if rule is None:
+        return "undeclared"
+    if (rule.vendor is None or allows_vendor(rule.vendor)) and all(
+        map(allows_purpose, catalogue.purposes_of(rule))
+    ):
+        return "allow"
+    return "deny"
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,18 +194,22 @@ class Consent:
         """Every vendor :meth:`allows_vendor` allows."""
         return _allowed_vendors(self.catalogue, self.purposes, self.vendors)
 
-    def allows_cookie(self, name: str, storage: Storage = "cookie") -> bool:
-        """Whether a cookie may be set: its rule's vendor and **all** its purposes are granted.
+    def cookie_verdict(self, name: str, storage: Storage = "cookie") -> Verdict:
+        """What this decision says of a cookie: see :func:`cookie_verdict`."""
+        return cookie_verdict(
+            self.catalogue, name, storage, self.allows_vendor, self.allows_purpose
+        )
 
-        The site's own cookies (a rule without a vendor) need only their purposes. A
-        name no rule matches is not allowed: what isn't declared can't have been
-        consented to.
+    def allows_cookie(self, name: str, storage: Storage = "cookie", *, strict: bool = True) -> bool:
+        """Whether a cookie may be set under this decision.
+
+        A name no rule declares can't have been consented to, so it is refused unless
+        ``strict`` is false: the middleware's own rule (its ``strict`` setting), which
+        lets an undeclared cookie through, with a warning, rather than log every
+        visitor out of a site whose catalogue forgot its session cookie.
         """
-        rule = self.catalogue.rule_for(name, storage)
-        if rule is None:
-            return False
-        vendor_ok = rule.vendor is None or self.allows_vendor(rule.vendor)
-        return vendor_ok and self.purposes.issuperset(self.catalogue.purposes_of(rule))
+        verdict = self.cookie_verdict(name, storage)
+        return verdict == "allow" or (verdict == "undeclared" and not strict)
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) >= self.expires_at

@@ -81,6 +81,9 @@ class Engine:
         self._crawlers: dict[str, bool] = {}
         self._html_types: dict[str, bool] = {}
         self.warned_compressed = False  # a compressed page was met, and said so
+        # Undeclared cookie names already warned about: the warning is for the site's
+        # developer, once per name; bounded, as the names come from the app.
+        self._warned: set[str] = set()
         tcf = config.tcf
         self._tcf_page_config: dict[str, Any] | None = (
             None
@@ -204,6 +207,16 @@ class Engine:
         # The entry keeps the consent alive, so its id can't be reused while it is here.
         self._seen[id(consent)] = (consent, gate, choice)
         return gate, choice
+
+    def undeclared_cookie(self, name: str) -> None:
+        """Say once per name that the app sets a cookie no catalogue rule declares."""
+        if name not in self._warned and len(self._warned) < _CACHE_SIZE * 4:
+            self._warned.add(name)
+            logger.warning(
+                "cookie %r is not declared in the catalogue; %s",
+                name,
+                "blocked (strict mode)" if self.config.strict else "let through",
+            )
 
     def is_html(self, content_type: str) -> bool:
         """Whether a ``Content-Type`` value names HTML the rewriting can read."""
@@ -364,7 +377,7 @@ class RequestContext:
             elif lower == "content-security-policy":
                 csp = True
         if cookies:
-            out = filter_set_cookies(out, gate)
+            out = filter_set_cookies(out, gate, engine.undeclared_cookie)
         names = self.cookie_names
         if names is None:
             names = list(parse_cookie_header(self.cookie_header)) if self.cookie_header else ()

@@ -3,27 +3,17 @@
 A :class:`Gate` is pure and cheap: built per request from a :class:`Consent`
 or from nothing, it answers for purposes, vendors and cookies, and it is what
 the header and HTML rewriting consult. Without a consent it fails closed: only
-what is strictly necessary passes.
+what is strictly necessary passes. Cookies follow :func:`~consentkit.consent.cookie_verdict`,
+the rule a :class:`Consent` follows too; saying that an undeclared cookie was met is
+the caller's business (the engine warns once per name).
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Literal
-
 from consentkit.catalogue import Catalogue, Storage
-from consentkit.consent import Consent
+from consentkit.consent import Consent, Verdict, cookie_verdict
 
 __all__ = ["Gate", "Verdict"]
-
-logger = logging.getLogger("consentkit")
-
-#: What the gate says of a cookie name.
-Verdict = Literal["allow", "deny", "undeclared"]
-
-# Names already warned about, per process: the warning is for the developer, once.
-_warned: set[str] = set()
-_WARNED_MAX = 1024
 
 
 class Gate:
@@ -62,35 +52,13 @@ class Gate:
         return self.consent.allowed_vendors
 
     def verdict(self, name: str, storage: Storage = "cookie") -> Verdict:
-        """Whether a cookie may be set: ``"allow"``, ``"deny"``, or ``"undeclared"``.
-
-        A declared cookie is allowed when its vendor and **all** its purposes are;
-        the site's own cookies (a rule without a vendor) need only their purposes.
-        """
-        rule = self.catalogue.rule_for(name, storage)
-        if rule is None:
-            return "undeclared"
-        if (rule.vendor is None or self.allows_vendor(rule.vendor)) and all(
-            self.allows_purpose(p) for p in self.catalogue.purposes_of(rule)
-        ):
-            return "allow"
-        return "deny"
+        """Whether a cookie may be set: ``"allow"``, ``"deny"``, or ``"undeclared"``."""
+        return cookie_verdict(
+            self.catalogue, name, storage, self.allows_vendor, self.allows_purpose
+        )
 
     def allows_cookie(self, name: str, storage: Storage = "cookie") -> bool:
-        """Whether the app may set this cookie now.
-
-        Undeclared cookies pass, with a warning logged once per name, unless the
-        gate is strict: a catalogue that forgets a session cookie must not log
-        every visitor out, but it should be noticed.
-        """
+        """Whether the app may set this cookie now: undeclared cookies pass unless the
+        gate is strict (see :meth:`Consent.allows_cookie`)."""
         verdict = self.verdict(name, storage)
-        if verdict == "undeclared":
-            if name not in _warned and len(_warned) < _WARNED_MAX:
-                _warned.add(name)
-                logger.warning(
-                    "cookie %r is not declared in the catalogue; %s",
-                    name,
-                    "blocked (strict mode)" if self.strict else "let through",
-                )
-            return not self.strict
-        return verdict == "allow"
+        return verdict == "allow" or (verdict == "undeclared" and not self.strict)

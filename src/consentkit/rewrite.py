@@ -7,7 +7,7 @@ ASGI adapters translate their own header forms into these.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -35,24 +35,29 @@ MAX_DELETION_DOMAINS = 6
 NO_BODY_STATUSES = frozenset({204, 205, 304})
 
 
-def filter_set_cookies(headers: Sequence[tuple[str, str]], gate: Gate) -> list[tuple[str, str]]:
+def filter_set_cookies(
+    headers: Sequence[tuple[str, str]],
+    gate: Gate,
+    undeclared: Callable[[str], None] | None = None,
+) -> list[tuple[str, str]]:
     """The headers without the ``Set-Cookie`` of cookies the gate doesn't allow.
 
     An app deleting a cookie is always let through: removing a tracker is what
     consent asks for. A header that can't be parsed is left alone, since a
-    browser would ignore it too.
+    browser would ignore it too. ``undeclared`` is told each cookie set that no
+    rule declares, whatever the gate does with it.
     """
     kept = []
     for name, value in headers:
         if name.lower() == "set-cookie":
             cookie = parse_set_cookie(value)
-            if (
-                cookie is not None
-                and not is_deletion(cookie.max_age, cookie.expires)
-                and not gate.allows_cookie(cookie.name)
-            ):
-                logger.debug("dropped Set-Cookie %r: no consent", cookie.name)
-                continue
+            if cookie is not None and not is_deletion(cookie.max_age, cookie.expires):
+                verdict = gate.verdict(cookie.name)
+                if verdict == "undeclared" and undeclared is not None:
+                    undeclared(cookie.name)
+                if verdict == "deny" or (verdict == "undeclared" and gate.strict):
+                    logger.debug("dropped Set-Cookie %r: no consent", cookie.name)
+                    continue
         kept.append((name, value))
     return kept
 
