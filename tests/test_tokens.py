@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import string
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -73,6 +75,27 @@ class TestRoundTrip:
         signer = TokenSigner([SECRET])
         token = signer.dumps(consent)
         assert signer.loads(token, consent.catalogue, now=consent.decided_at) == consent
+
+    @given(consents())
+    def test_read_consent_is_the_eager_one(self, consent: Consent) -> None:
+        """A token's consent builds its id and times on first read: in every way a
+        caller can look, it is the consent it was made from, whichever field comes first."""
+        signer = TokenSigner([SECRET])
+        token = signer.dumps(consent)
+        now = consent.decided_at
+        read = [signer.loads(token, consent.catalogue, now=now) for _ in range(4)]
+        signer._verified.clear()
+        assert read[0].expires_at == consent.expires_at  # a time read before anything else
+        assert (read[1].id, read[1].action) == (consent.id, consent.action)
+        assert repr(read[2]).startswith(f"Consent(id={consent.id!r}, action={consent.action!r}")
+        assert f"revision={consent.revision!r})" in repr(read[2])
+        assert hash(read[2]) == hash(consent)
+        assert pickle.loads(pickle.dumps(read[3])) == consent  # noqa: S301  # our own bytes
+        fresh = signer.loads(token, consent.catalogue, now=now)
+        assert dataclasses.replace(fresh, revision=consent.revision) == consent
+        assert consent.to_json() == signer.loads(token, consent.catalogue, now=now).to_json()
+        with pytest.raises(AttributeError, match="no attribute 'colour'"):
+            getattr(fresh, "colour")  # noqa: B009  # an unknown name is still an error
 
     def test_cookie_safe(self, signer: TokenSigner, catalogue: Catalogue) -> None:
         """Tokens are base64url and a dot: a cookie value needs no quoting."""

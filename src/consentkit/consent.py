@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from consentkit._lazy import LazySlots, defer
 from consentkit.catalogue import Catalogue, Storage
 from consentkit.exceptions import ChoiceError
 
@@ -62,7 +63,7 @@ def cookie_verdict(
 
 
 @dataclass(frozen=True, slots=True)
-class Consent:
+class Consent(LazySlots):
     """One visitor's decision, under one revision of a catalogue.
 
     ``purposes`` and ``vendors`` hold every granted id, essential ones included.
@@ -79,6 +80,23 @@ class Consent:
     expires_at: datetime
     revision: str
     catalogue: Catalogue = field(compare=False, repr=False)
+
+    @staticmethod
+    def build_field(pending: Any, name: str) -> object:
+        """The fields a token's consent leaves for later (see :func:`from_token`)."""
+        raw_id, action, decided, expires, catalogue = pending
+        if name == "id":
+            h = raw_id.hex()
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        if name == "action":
+            return action
+        if name == "decided_at":
+            return datetime.fromtimestamp(decided, UTC)
+        if name == "expires_at":
+            return datetime.fromtimestamp(expires, UTC)
+        if name == "revision":
+            return catalogue.revision
+        raise KeyError(name)
 
     @classmethod
     def accept_all(cls, catalogue: Catalogue, *, now: datetime | None = None) -> Consent:
@@ -225,6 +243,35 @@ class Consent:
             "expires_at": _iso(self.expires_at),
             "revision": self.revision,
         }
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def from_token(
+    raw_id: bytes,
+    action: Action,
+    purposes: frozenset[str],
+    vendors: frozenset[str],
+    decided: int,
+    expires: int,
+    catalogue: Catalogue,
+) -> Consent:
+    """The decision a verified token carries, from its raw fields: the 16 bytes of its
+    id, its Unix times.
+
+    A token read for the first time is on every new visitor's request and its fields
+    are known good, so this skips the dataclass's ``__init__``; all but the fields a
+    request reads to decide (purposes, vendors, catalogue) are set on first read
+    (:mod:`consentkit._lazy`).
+    """
+    consent: Consent = _new(Consent)
+    _set(consent, "purposes", purposes)
+    _set(consent, "vendors", vendors)
+    _set(consent, "catalogue", catalogue)
+    defer(consent, (raw_id, action, decided, expires, catalogue))
+    return consent
 
 
 @functools.lru_cache(maxsize=256)

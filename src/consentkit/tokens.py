@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from itsdangerous import Signer
 
 from consentkit.catalogue import Catalogue
-from consentkit.consent import Action, Consent
+from consentkit.consent import Action, Consent, from_token
 from consentkit.exceptions import (
     ConfigurationError,
     ExpiredToken,
@@ -58,8 +58,10 @@ MIN_SECRET_KEY_BYTES = 16
 
 _FORMAT = 1
 _ACTIONS = (Action.ACCEPT_ALL, Action.REFUSE_ALL, Action.CUSTOM)
+_ACTION_COUNT = len(_ACTIONS)
 _ACTION_CODES = {action: code for code, action in enumerate(_ACTIONS)}
 _HEADER = struct.Struct(">BB16sQQ4sB")  # everything before the revision
+_HEADER_SIZE = _HEADER.size
 _CACHE_SIZE = 2048  # verified tokens remembered; bounded, since anyone can send tokens
 _HMAC_SIG_CHARS = 43  # 32 bytes of SHA-256
 _ED25519_SIG_CHARS = 86  # 64 bytes
@@ -108,7 +110,9 @@ class TokenSigner:
         else:
             raise ConfigurationError("a TokenSigner needs secret_keys, or Ed25519 keys")
         self._salt_bytes = salt.encode()
-        self._verified: dict[tuple[int, str], tuple[Catalogue, float, Consent]] = {}
+        # Keyed by the token alone: a signer serves one catalogue but for tests and tools,
+        # and a token verified for another catalogue is verified again.
+        self._verified: dict[str, tuple[Catalogue, float, Consent]] = {}
         # What tokens of a catalogue look like, worked out once per catalogue.
         self._layouts: dict[int, _Layout] = {}
 
@@ -164,7 +168,7 @@ class TokenSigner:
         now_ts = time.time() if now is None else now.timestamp()
         # A returning visitor sends the same token on every request: once it has
         # been verified for this catalogue, only its expiry can change.
-        cached = self._verified.get((id(catalogue), token))
+        cached = self._verified.get(token)
         if cached is not None and cached[0] is catalogue and now_ts < cached[1]:
             return cached[2]
         payload_text, dot, sig_text = token.rpartition(".")
@@ -182,7 +186,7 @@ class TokenSigner:
         consent, expires = self._unpack(payload, catalogue, now_ts)
         if len(self._verified) >= _CACHE_SIZE:
             self._verified.clear()
-        self._verified[(id(catalogue), token)] = (catalogue, expires, consent)
+        self._verified[token] = (catalogue, expires, consent)
         return consent
 
     def read(
@@ -206,7 +210,7 @@ class TokenSigner:
             if len(self._layouts) >= _LAYOUTS:
                 self._layouts.clear()
             layout = self._layouts[id(catalogue)] = _Layout(catalogue)
-        size = _HEADER.size
+        size = _HEADER_SIZE
         if len(payload) < size:
             raise InvalidToken(f"payload is {len(payload)} bytes, too short for a consent")
         version, action, raw_id, decided, expires, fingerprint, rev_len = _HEADER.unpack_from(
@@ -214,7 +218,7 @@ class TokenSigner:
         )
         if version != _FORMAT:
             raise InvalidToken(f"unknown token format {version}; this consentkit reads {_FORMAT}")
-        if action >= len(_ACTIONS):
+        if action >= _ACTION_COUNT:
             raise InvalidToken(f"unknown action code {action}")
         if now_ts >= expires:
             expires_at = _utc(expires)
@@ -222,23 +226,17 @@ class TokenSigner:
                 f"the decision expired at {expires_at:%Y-%m-%d %H:%M:%S} UTC", expires_at
             )
         end = size + rev_len
-        raw_revision = payload[size:end]
-        if raw_revision != layout.revision or fingerprint != layout.fingerprint:
-            raise self._stale(raw_revision, rev_len, fingerprint, catalogue)
+        if (
+            rev_len != layout.revision_length
+            or not payload.startswith(layout.revision, size)
+            or fingerprint != layout.fingerprint
+        ):
+            raise self._stale(payload[size:end], rev_len, fingerprint, catalogue)
         if len(payload) != end + layout.bitmaps:
             raise InvalidToken(f"payload is {len(payload)} bytes, wrong for this catalogue")
-        middle = end + layout.purpose_bytes
+        purposes, vendors = layout.granted(payload[end:])
         return (
-            _consent(
-                _uuid_text(raw_id),
-                _ACTIONS[action],
-                layout.granted(payload[end:middle], purposes=True),
-                layout.granted(payload[middle:], purposes=False),
-                _utc(decided),
-                _utc(expires),
-                catalogue.revision,
-                catalogue,
-            ),
+            from_token(raw_id, _ACTIONS[action], purposes, vendors, decided, expires, catalogue),
             expires,
         )
 
@@ -303,61 +301,43 @@ class _Layout:
         "fingerprint",
         "purpose_bytes",
         "revision",
+        "revision_length",
     )
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.revision = catalogue.revision.encode("ascii", "replace")
+        self.revision_length = len(self.revision)
         self.fingerprint = catalogue.fingerprint
         purposes, vendors = catalogue.optional_purposes, catalogue.optional_vendors
         self.purpose_bytes = (len(purposes) + 7) // 8
         self.bitmaps = self.purpose_bytes + (len(vendors) + 7) // 8
         self._purposes = (purposes, catalogue.essential_purposes)
         self._vendors = (vendors, catalogue.essential_vendors)
-        self._seen: dict[tuple[bool, bytes], frozenset[str]] = {}
+        self._seen: dict[bytes, tuple[frozenset[str], frozenset[str]]] = {}
 
-    def granted(self, bits: bytes, *, purposes: bool) -> frozenset[str]:
-        """The ids a bitmap grants, essential ones included."""
-        granted = self._seen.get((purposes, bits))
+    def granted(self, bitmaps: bytes) -> tuple[frozenset[str], frozenset[str]]:
+        """The purposes and the vendors a token's two bitmaps grant, essential ones
+        included; one lookup, as the same few choices come again and again."""
+        granted = self._seen.get(bitmaps)
         if granted is not None:
             return granted
-        ids, always = self._purposes if purposes else self._vendors
-        value = int.from_bytes(bits, "little")
-        if value >> len(ids):
-            raise InvalidToken("bits set beyond the catalogue's ids")
-        granted = always | {item for i, item in enumerate(ids) if value >> i & 1}
+        split = self.purpose_bytes
+        granted = (
+            _ids(bitmaps[:split], *self._purposes),
+            _ids(bitmaps[split:], *self._vendors),
+        )
         if len(self._seen) >= _BITMAPS:
             self._seen.clear()
-        self._seen[(purposes, bits)] = granted
+        self._seen[bitmaps] = granted
         return granted
 
 
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _consent(
-    id: str,
-    action: Action,
-    purposes: frozenset[str],
-    vendors: frozenset[str],
-    decided_at: datetime,
-    expires_at: datetime,
-    revision: str,
-    catalogue: Catalogue,
-) -> Consent:
-    """``Consent(...)`` without the dataclass's generated ``__init__``: a token read for
-    the first time is on every new visitor's request, and the fields are known good."""
-    consent: Consent = _new(Consent)
-    _set(consent, "id", id)
-    _set(consent, "action", action)
-    _set(consent, "purposes", purposes)
-    _set(consent, "vendors", vendors)
-    _set(consent, "decided_at", decided_at)
-    _set(consent, "expires_at", expires_at)
-    _set(consent, "revision", revision)
-    _set(consent, "catalogue", catalogue)
-    return consent
+def _ids(bits: bytes, ids: tuple[str, ...], always: frozenset[str]) -> frozenset[str]:
+    value = int.from_bytes(bits, "little")
+    if value >> len(ids):
+        raise InvalidToken("bits set beyond the catalogue's ids")
+    return always | {item for i, item in enumerate(ids) if value >> i & 1}
 
 
 def _pack(consent: Consent) -> bytes:
@@ -388,12 +368,9 @@ def _bits(granted: frozenset[str], ids: Sequence[str]) -> bytes:
     return value.to_bytes((len(ids) + 7) // 8, "little")
 
 
-def _uuid_text(raw: bytes) -> str:
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+# base64url to base64; "+" and "/", which base64url lacks, become "!", which the strict
+# decoder refuses, so one translation both converts and checks the alphabet.
+_FROM_URLSAFE = bytes.maketrans(b"-_+/", b"+/!!")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
@@ -403,10 +380,9 @@ def _b64encode(data: bytes) -> bytes:
 
 def _b64decode(text: bytes) -> bytes:
     """Strict base64url: any character outside the alphabet is an error, not skipped."""
-    padded = text.translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4)
-    if b"+" in text or b"/" in text:
-        raise binascii.Error("not base64url")
-    return binascii.a2b_base64(padded, strict_mode=True)
+    return binascii.a2b_base64(
+        text.translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4), strict_mode=True
+    )
 
 
 def _b64decode_exact(text: str, chars: int, scheme: str) -> bytes:

@@ -162,8 +162,10 @@ class HtmlRewriter:
         Documents of up to 64 KiB that come again are answered from memory.
         """
         html = bytes(html)
+        # In steps, a page gives a whole rewrite's bytes only below the stream's bounds.
+        steps = len(html) <= min(_memo.DELTA_PAGE, MAX_TAG_BYTES - 1, MAX_SCRIPT_LOOKAHEAD - 1)
         if len(html) > _memo.MEMO_PAGE:
-            if len(html) <= _memo.DELTA_PAGE:
+            if steps:
                 return self._against_last(html, inject or b"")
             return HtmlStream._of(self, inject)._finished(html)
         key = (self._serial, inject or b"", html)
@@ -171,7 +173,10 @@ class HtmlRewriter:
         known = memo.get(key)
         if known is not None:
             return known[0]
-        out = self._against_last(html, inject or b"")
+        if steps:
+            out = self._against_last(html, inject or b"")
+        else:
+            out = HtmlStream._of(self, inject)._finished(html)
         memo.put(key, out)
         return out
 

@@ -9,7 +9,9 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
+
+from consentkit._lazy import LazySlots, defer
 
 __all__ = ["PublisherRestriction", "PublisherTC", "RestrictionType", "TCModel", "defer_id_sets"]
 
@@ -50,38 +52,8 @@ class PublisherTC:
     custom_purpose_legitimate_interests: frozenset[int] = frozenset()
 
 
-class _LazyIdSets:
-    """Lets :func:`~consentkit.tcf.decode` leave a model's id sets to be built on first access.
-
-    Reading a string is cheap; turning its ranges into sets of hundreds of ids costs
-    more than all the rest, and a reader often looks at one or two sets, or none. So
-    ``decode`` validates everything up front, stores in ``_pending`` how to build each
-    id set (:func:`defer_id_sets`), and leaves those slots empty; the first read of one
-    lands in ``__getattr__`` (only ever called for an empty slot), which builds and
-    stores it.
-    Equality, hashing, ``repr`` and ``dataclasses.replace`` all read the fields, so
-    they see the same values as for an eagerly built model.
-    """
-
-    __slots__ = ("_pending",)
-
-    if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt field stays an error
-
-        def __getattr__(self, name: str) -> object:
-            try:
-                build = object.__getattribute__(self, "_pending")[name]
-            except (AttributeError, KeyError):
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}"
-                ) from None
-            value = build()
-            # Two threads may both build it; they store equal values, so no lock.
-            object.__setattr__(self, name, value)
-            return value
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TCModel(_LazyIdSets):
+class TCModel(LazySlots):
     """Everything a TCF v2 string says, field by field; immutable and comparable.
 
     The optional segments are ``None`` when absent, which is not the same as present
@@ -91,6 +63,11 @@ class TCModel(_LazyIdSets):
 
     .. versionadded:: 0.1
     """
+
+    @staticmethod
+    def build_field(pending: Any, name: str) -> object:
+        builders: Mapping[str, Callable[[], object]] = pending
+        return builders[name]()
 
     #: Always 2: TCF v1.1 strings are not supported.
     version: int = 2
@@ -124,6 +101,8 @@ def defer_id_sets(model: TCModel, builders: Mapping[str, Callable[[], object]]) 
     """Leave id sets of a model being filled by :func:`~consentkit.tcf.decode` to be built later.
 
     Only for a model made with ``object.__new__``, whose slots named in ``builders``
-    are still empty: each is built and stored on its first read (see ``_LazyIdSets``).
+    are still empty: each is built and stored on its first read (see
+    :mod:`consentkit._lazy`): turning a string's ranges into sets of hundreds of ids
+    costs more than all the rest, and a reader often looks at one or two sets, or none.
     """
-    object.__setattr__(model, "_pending", builders)
+    defer(model, builders)
