@@ -17,6 +17,7 @@ from consentkit.cookies import (
     get_cookie,
     parse_cookie_header,
     parse_set_cookie,
+    set_cookie_name,
 )
 
 GA_SET_COOKIE = (
@@ -312,6 +313,12 @@ class TestSetCookie:
 
 
 class TestParseSetCookie:
+    @given(value=st.text() | cookieish_text)
+    def test_name_alone_is_the_parsed_name(self, value: str) -> None:
+        """The name read alone is the full parse's, or None for the same headers."""
+        parsed = parse_set_cookie(value)
+        assert set_cookie_name(value) == (parsed.name if parsed is not None else None)
+
     @pytest.mark.parametrize(
         ("header", "expected"),
         [

@@ -97,3 +97,21 @@ def test_a_csrf_value_costs_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("consentkit.html._rewriter.HtmlStream.feed", counting)
     assert rewriter.rewrite(pages[1], INJECT) == expected
     assert 0 < sum(fed) <= 3 * 256 < len(pages[1]) // 10
+
+
+def test_pages_remembered_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two paths served in turn are each compared with their own last page: coming
+    again, a page costs a comparison and no tokenising, whatever came in between."""
+    rewriter = HtmlRewriter(VendorDetector(SIGNATURES), frozenset().__contains__)
+    ga = b'<script src="https://www.google-analytics.com/analytics.js"></script>'
+    home, shop = b"<p>home</p>" + ga, b"<p>shop</p>" + ga * 2
+    expected = {home: _fresh(frozenset(), home, INJECT), shop: _fresh(frozenset(), shop, INJECT)}
+    for page, name in ((home, "/"), (shop, "/shop")):
+        assert rewriter.rewrite(page, INJECT, page=name) == expected[page]
+
+    def run(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("tokenised again")
+
+    monkeypatch.setattr(HtmlStream, "_run", run)
+    for page, name in ((home, "/"), (shop, "/shop"), (home, "/")):
+        assert rewriter.rewrite(page, INJECT, page=name) == expected[page]

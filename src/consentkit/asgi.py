@@ -56,6 +56,7 @@ class ASGIConsentMiddleware:
             headers.get("cookie"),
             user_agent=headers.get("user-agent"),
             accept_language=headers.get("accept-language"),
+            path=scope["path"],
         )
         scope = dict(scope)
         scope[CONSENT_KEY] = ctx.consent

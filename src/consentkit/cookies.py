@@ -29,6 +29,7 @@ __all__ = [
     "get_cookie",
     "parse_cookie_header",
     "parse_set_cookie",
+    "set_cookie_name",
 ]
 
 # RFC 6265 WSP: only space and horizontal tab are trimmed. str.strip() would also eat
@@ -235,6 +236,16 @@ def _attribute_name(attribute: str) -> str:
     # some non-ASCII letters onto ASCII ones (the Kelvin sign becomes "k").
     name = attribute.partition("=")[0].strip(_WSP)
     return name.lower() if name.isascii() else name
+
+
+def set_cookie_name(header_value: str) -> str | None:
+    """The name :func:`parse_set_cookie` would give, without reading the attributes:
+    what deciding whether a cookie may be set needs, on every response that sets one."""
+    if _CTL.search(header_value):
+        return None
+    name, eq, _ = header_value.partition(";")[0].partition("=")
+    name = name.strip(_WSP)
+    return name if eq and name else None
 
 
 def parse_set_cookie(header_value: str) -> SetCookie | None:

@@ -137,6 +137,7 @@ class Engine:
         *,
         user_agent: str | None = None,
         accept_language: str | None = None,
+        path: str = "",
     ) -> RequestContext:
         """Read one request's consent. A crawler never has one, and gets no banner."""
         crawler = False
@@ -182,6 +183,7 @@ class Engine:
             accept_language,
             choice,
             names,
+            path,
         )
 
     def _gate(self, consent: Consent) -> tuple[Gate, _Choice]:
@@ -340,6 +342,8 @@ class RequestContext:
     #: The names in the Cookie header, when one of them may be a tracker to expire;
     #: ``None`` when ``for_request`` didn't look (the header is parsed here then).
     cookie_names: Sequence[str] | None = None
+    #: The request's path: the name its page is remembered under by the rewriter.
+    path: str = ""
 
     def response_headers(
         self, status: int, headers: list[tuple[str, str]]
@@ -377,7 +381,7 @@ class RequestContext:
             elif lower == "content-security-policy":
                 csp = True
         if cookies:
-            out = filter_set_cookies(out, gate, engine.undeclared_cookie)
+            out = filter_set_cookies(out, gate, engine.undeclared_cookie, choice.verdict)
         names = self.cookie_names
         if names is None:
             names = list(parse_cookie_header(self.cookie_header)) if self.cookie_header else ()
@@ -413,9 +417,10 @@ class RequestContext:
                 csp_nonce(out) if csp else None,
             )
         rewriter = choice.rewriter
+        path = self.path
 
         def make(head: bytes) -> BodyStream:
-            return rewriter.stream(snippet)
+            return rewriter.stream(snippet, path)
 
         if content_type is None:
             return out, sniff_stream(lambda head: transcoded(make, None))

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from consentkit.cookies import deletion_domains, expire_cookie, parse_set_cookie
-from consentkit.gate import Gate
+from consentkit.cookies import deletion_domains, expire_cookie, parse_set_cookie, set_cookie_name
+from consentkit.gate import Gate, Verdict
 
 __all__ = [
     "MAX_DELETION_DOMAINS",
@@ -39,24 +39,28 @@ def filter_set_cookies(
     headers: Sequence[tuple[str, str]],
     gate: Gate,
     undeclared: Callable[[str], None] | None = None,
+    verdict: Callable[[str], Verdict] | None = None,
 ) -> list[tuple[str, str]]:
     """The headers without the ``Set-Cookie`` of cookies the gate doesn't allow.
 
     An app deleting a cookie is always let through: removing a tracker is what
     consent asks for. A header that can't be parsed is left alone, since a
     browser would ignore it too. ``undeclared`` is told each cookie set that no
-    rule declares, whatever the gate does with it.
+    rule declares, whatever the gate does with it; ``verdict`` stands in for the
+    gate's (the engine's remembers its answers).
     """
+    verdict = verdict or gate.verdict
     kept = []
     for name, value in headers:
-        if name.lower() == "set-cookie":
-            cookie = parse_set_cookie(value)
-            if cookie is not None and not is_deletion(cookie.max_age, cookie.expires):
-                verdict = gate.verdict(cookie.name)
-                if verdict == "undeclared" and undeclared is not None:
-                    undeclared(cookie.name)
-                if verdict == "deny" or (verdict == "undeclared" and gate.strict):
-                    logger.debug("dropped Set-Cookie %r: no consent", cookie.name)
+        if name.lower() == "set-cookie" and (cookie_name := set_cookie_name(value)) is not None:
+            said = verdict(cookie_name)
+            if said == "undeclared" and undeclared is not None:
+                undeclared(cookie_name)
+            if said == "deny" or (said == "undeclared" and gate.strict):
+                # Its attributes are read only now: a deletion is always let through.
+                cookie = parse_set_cookie(value)
+                if cookie is not None and not is_deletion(cookie.max_age, cookie.expires):
+                    logger.debug("dropped Set-Cookie %r: no consent", cookie_name)
                     continue
         kept.append((name, value))
     return kept

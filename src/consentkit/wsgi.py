@@ -53,6 +53,7 @@ class WSGIConsentMiddleware:
             environ.get("HTTP_COOKIE"),
             user_agent=environ.get("HTTP_USER_AGENT"),
             accept_language=environ.get("HTTP_ACCEPT_LANGUAGE"),
+            path=environ.get("PATH_INFO", ""),
         )
         environ[CONSENT_KEY] = ctx.consent
         response = _Response(ctx, start_response)

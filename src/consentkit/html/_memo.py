@@ -70,8 +70,9 @@ Mark = tuple[int, int, Any]
 
 
 class LastPages:
-    """The last page rewritten under each decision and banner snippet, with the
-    tokeniser's state every :data:`DELTA_STEP` bytes, in and out.
+    """The last page of each name (a request's path) rewritten under each decision and
+    banner snippet, with the tokeniser's state every :data:`DELTA_STEP` bytes, in and out.
+    A page that comes again is answered from here after one comparison, with no hash.
 
     Templated pages differ from one request to the next in a few places (a CSRF value,
     a date, a name), which defeats the :class:`PageMemo`. Against the last page, only
@@ -84,22 +85,28 @@ class LastPages:
     __slots__ = ("_lock", "_pages", "_size")
 
     def __init__(self) -> None:
-        self._pages: dict[tuple[int, bytes], tuple[bytes, bytes, list[Mark]]] = {}
+        self._pages: dict[tuple[int, bytes, str], tuple[bytes, bytes, list[Mark]]] = {}
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, bytes]) -> tuple[bytes, bytes, list[Mark]] | None:
+    def get(self, key: tuple[int, bytes, str]) -> tuple[bytes, bytes, list[Mark]] | None:
         return self._pages.get(key)
 
-    def put(self, key: tuple[int, bytes], page: bytes, out: bytes, marks: list[Mark]) -> None:
-        size = len(page) + len(out) + 64 * len(marks)
+    def put(self, key: tuple[int, bytes, str], page: bytes, out: bytes, marks: list[Mark]) -> None:
+        size = _size(key, page, out, marks)
         with self._lock:
             pages = self._pages
             old = pages.pop(key, None)
             if old is not None:
-                self._size -= len(old[0]) + len(old[1]) + 64 * len(old[2])
+                self._size -= _size(key, *old)
             while pages and self._size + size > MEMO_BYTES:
-                gone = pages.pop(next(iter(pages)))
-                self._size -= len(gone[0]) + len(gone[1]) + 64 * len(gone[2])
+                gone = next(iter(pages))
+                self._size -= _size(gone, *pages.pop(gone))
             pages[key] = (page, out, marks)
             self._size += size
+
+
+def _size(key: tuple[int, bytes, str], page: bytes, out: bytes, marks: list[Mark]) -> int:
+    """What an entry of :class:`LastPages` is counted as: its bytes, its name, its marks
+    (each a small tuple whose held bytes are at most a step)."""
+    return len(key[1]) + len(key[2]) + len(page) + len(out) + 64 * len(marks)

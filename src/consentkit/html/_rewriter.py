@@ -152,35 +152,29 @@ class HtmlRewriter:
         self._decided: dict[tuple[Any, ...], tuple[bytes | None, tuple[str, ...]]] = {}
         self._serial = next(_serials)  # names this rewriter in its detector's memo
 
-    def stream(self, inject: bytes | None = None) -> HtmlStream:
-        """Start rewriting one response body; ``inject`` goes where the head opens."""
-        return HtmlStream._of(self, inject)
+    def stream(self, inject: bytes | None = None, page: str = "") -> HtmlStream:
+        """Start rewriting one response body; ``inject`` goes where the head opens.
 
-    def rewrite(self, html: bytes, inject: bytes | None = None) -> bytes:
+        ``page`` names the document, as for :meth:`rewrite` (used when the body comes
+        whole, in one :meth:`HtmlStream.finish`)."""
+        stream = HtmlStream._of(self, inject)
+        stream._page = page
+        return stream
+
+    def rewrite(self, html: bytes, inject: bytes | None = None, page: str = "") -> bytes:
         """Rewrite a whole document; the same bytes as a stream fed it in any chunks.
 
-        Documents of up to 64 KiB that come again are answered from memory.
+        ``page`` names the document (the request's path): what this rewriter gave for
+        the last one of that name is reused where the two are the same (see
+        :meth:`_against_last`), and a document that comes again costs one comparison.
         """
         html = bytes(html)
         # In steps, a page gives a whole rewrite's bytes only below the stream's bounds.
-        steps = len(html) <= min(_memo.DELTA_PAGE, MAX_TAG_BYTES - 1, MAX_SCRIPT_LOOKAHEAD - 1)
-        if len(html) > _memo.MEMO_PAGE:
-            if steps:
-                return self._against_last(html, inject or b"")
-            return HtmlStream._of(self, inject)._finished(html)
-        key = (self._serial, inject or b"", html)
-        memo = self._detector.memo
-        known = memo.get(key)
-        if known is not None:
-            return known[0]
-        if steps:
-            out = self._against_last(html, inject or b"")
-        else:
-            out = HtmlStream._of(self, inject)._finished(html)
-        memo.put(key, out)
-        return out
+        if len(html) <= min(_memo.DELTA_PAGE, MAX_TAG_BYTES - 1, MAX_SCRIPT_LOOKAHEAD - 1):
+            return self._against_last(html, inject or b"", page)
+        return HtmlStream._of(self, inject)._finished(html)
 
-    def _against_last(self, html: bytes, inject: bytes) -> bytes:
+    def _against_last(self, html: bytes, inject: bytes, page: str) -> bytes:
         """Rewrite a page in steps, reusing what it has in common with the last page
         rewritten under this decision and snippet (:class:`~consentkit.html._memo.LastPages`).
 
@@ -191,7 +185,7 @@ class HtmlRewriter:
         differ, until its state meets the last page's again.
         """
         last_pages = self._detector.last_pages
-        slot = (self._serial, inject)
+        slot = (self._serial, inject, page)
         last = last_pages.get(slot)
         if last is not None and html == last[0]:
             return last[1]
@@ -487,6 +481,7 @@ class HtmlStream:
         "_mode",
         "_nested",
         "_open",
+        "_page",
         "_pending",
         "_plan",
         "_raw",
@@ -508,6 +503,7 @@ class HtmlStream:
         self._rewriter = rewriter
         self._plan = rewriter._plan
         self._inject = inject or b""
+        self._page = ""  # the document's name, for rewrite() when it comes whole
         self._depth = depth
         self._found: set[str] = set()  # denied vendors neutralised
         self._fresh = True  # nothing fed yet
@@ -595,7 +591,7 @@ class HtmlStream:
         """
         if self._fresh:
             self._fresh = False
-            return self._rewriter.rewrite(chunk, self._inject or None) if chunk else b""
+            return self._rewriter.rewrite(chunk, self._inject or None, self._page) if chunk else b""
         return self.feed(chunk) + self.close()
 
     def close(self) -> bytes:

@@ -166,6 +166,7 @@ class ConsentMiddleware:
             meta.get("HTTP_COOKIE"),
             user_agent=meta.get("HTTP_USER_AGENT"),
             accept_language=meta.get("HTTP_ACCEPT_LANGUAGE"),
+            path=request.path,
         )
         meta[CONSENT_KEY] = ctx.consent  # for consentkit.get_consent(request.META)
         request.consent = ctx.consent  # type: ignore[attr-defined]
@@ -176,7 +177,7 @@ class ConsentMiddleware:
         headers = [(str(k), str(v)) for k, v in response.items()]
         headers += [("Set-Cookie", m.OutputString()) for m in response.cookies.values()]
         new, stream = ctx.response_headers(response.status_code, headers)
-        _replace_headers(response, new)
+        _replace_headers(response, headers, new)
         if stream is not None:
             _rewrite_body(response, stream)
         return response
@@ -217,7 +218,7 @@ class ConsentMiddleware:
         )
         response = HttpResponse(answer.body, status=answer.status)
         del response.headers["Content-Type"]  # the endpoint says its own, or none (304)
-        _replace_headers(response, answer.headers)
+        _replace_headers(response, [], answer.headers)
         return response
 
 
@@ -235,18 +236,27 @@ class _RawMorsel(Morsel[str]):
         return self._raw
 
 
-def _replace_headers(response: HttpResponseBase, headers: Iterable[tuple[str, str]]) -> None:
-    """Make ``response``'s headers and cookies exactly ``headers``."""
-    for name in list(response.headers):
-        del response.headers[name]
-    cookies: SimpleCookie = SimpleCookie()
-    for name, value in headers:
-        if name.lower() != "set-cookie":
+def _replace_headers(
+    response: HttpResponseBase,
+    old: list[tuple[str, str]],
+    new: Iterable[tuple[str, str]],
+) -> None:
+    """Make ``response``'s headers and cookies exactly ``new``, which the engine made from
+    ``old``: the headers as they are; only what changed is rebuilt."""
+    plain = [(name, value) for name, value in new if name.lower() != "set-cookie"]
+    set_cookies = [value for name, value in new if name.lower() == "set-cookie"]
+    if plain != [(name, value) for name, value in old if name.lower() != "set-cookie"]:
+        for name in list(response.headers):
+            del response.headers[name]
+        for name, value in plain:
             if name in response.headers:  # Django keeps one value per name: join them
                 response.headers[name] = f"{response.headers[name]}, {value}"
             else:
                 response.headers[name] = value
-            continue
+    if set_cookies == [value for name, value in old if name.lower() == "set-cookie"]:
+        return
+    cookies: SimpleCookie = SimpleCookie()
+    for value in set_cookies:
         parsed = parse_set_cookie(value)
         morsel = _RawMorsel(value)
         key = parsed.name if parsed is not None else ""
