@@ -1191,11 +1191,11 @@ class TestPageMemo:
         detector = VendorDetector([GA])
         rewriter = HtmlRewriter(detector, lambda vendor: False)
         page = PAGE * (MEMO_PAGE // len(PAGE))
-        for i in range(2 * consentkit.html._memo.MEMO_BYTES // len(page)):
+        for i in range(2 * consentkit.html._memo.LAST_BYTES // len(page)):
             rewriter.rewrite(page[:-12] + b"<!-- %05d -->" % i, page=f"/page/{i}")
         last = detector.last_pages
 
-        assert 0 < last._size <= consentkit.html._memo.MEMO_BYTES
+        assert 0 < last._size <= consentkit.html._memo.LAST_BYTES
         assert last._size == sum(
             consentkit.html._memo._size(key, *entry) for key, entry in last._pages.items()
         )

@@ -5,7 +5,17 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-__all__ = ["DELTA_PAGE", "DELTA_STEP", "MEMO_BYTES", "MEMO_PAGE", "LastPages", "Mark", "PageMemo"]
+__all__ = [
+    "DELTA_PAGE",
+    "DELTA_STEP",
+    "LAST_BYTES",
+    "MARK_BYTES",
+    "MEMO_BYTES",
+    "MEMO_PAGE",
+    "LastPages",
+    "Mark",
+    "PageMemo",
+]
 
 # Pages remembered per detector (whole bodies, and streams' first chunks): each at most
 # MEMO_PAGE bytes, all of them (in and out) at most MEMO_BYTES, and only once a page has
@@ -58,15 +68,19 @@ class PageMemo:
             self._size += size
 
 
-#: Pages up to this size are rewritten against the last one (see :class:`LastPages`):
+#: Pages up to this size are rewritten against the last one (see :class:`LastPages`),
 #: below the stream's bounds on a tag and on a script's look-ahead, so that rewriting a
 #: page in steps gives the very bytes of rewriting it whole.
 DELTA_PAGE = 192 * 1024
 #: How far apart the tokeniser's state is written down while a page is rewritten.
-DELTA_STEP = 512
+DELTA_STEP = 256
 
 #: ``(bytes in, bytes out, the stream's state)`` where a step of a page ended.
 Mark = tuple[int, int, Any]
+#: What a mark is counted as: its tuples and the state's, with at most a step held.
+MARK_BYTES = 256
+#: All that :class:`LastPages` keeps: pages, outputs and marks, names included.
+LAST_BYTES = 8 * 1024 * 1024
 
 
 class LastPages:
@@ -75,11 +89,11 @@ class LastPages:
     A page that comes again is answered from here after one comparison, with no hash.
 
     Templated pages differ from one request to the next in a few places (a CSRF value,
-    a date, a name), which defeats the :class:`PageMemo`. Against the last page, only
-    the steps around what differs are rewritten: up to the last mark before the first
-    difference the output is the last one's, and from the first mark after the last
-    difference where the state is the same again, it is too. Bounded like the memo:
-    :data:`MEMO_BYTES` in all, oldest out first.
+    a date, a name), which would defeat a memo of whole pages. Against the last page,
+    only the steps around what differs are rewritten: up to the last mark before the
+    first difference the output is the last one's, and from the first mark after it
+    where the state is the same again, it is too. Bounded: :data:`LAST_BYTES` in all,
+    oldest out first; an entry is counted with its name and its marks.
     """
 
     __slots__ = ("_lock", "_pages", "_size")
@@ -99,7 +113,7 @@ class LastPages:
             old = pages.pop(key, None)
             if old is not None:
                 self._size -= _size(key, *old)
-            while pages and self._size + size > MEMO_BYTES:
+            while pages and self._size + size > LAST_BYTES:
                 gone = next(iter(pages))
                 self._size -= _size(gone, *pages.pop(gone))
             pages[key] = (page, out, marks)
@@ -109,4 +123,4 @@ class LastPages:
 def _size(key: tuple[int, bytes, str], page: bytes, out: bytes, marks: list[Mark]) -> int:
     """What an entry of :class:`LastPages` is counted as: its bytes, its name, its marks
     (each a small tuple whose held bytes are at most a step)."""
-    return len(key[1]) + len(key[2]) + len(page) + len(out) + 64 * len(marks)
+    return len(key[1]) + len(key[2]) + len(page) + len(out) + MARK_BYTES * len(marks)

@@ -191,7 +191,7 @@ class HtmlRewriter:
             return last[1]
         old, old_out, old_marks = last or (b"", b"", [])
         view = memoryview(old)
-        n, count, step = len(html), len(old_marks), _memo.DELTA_STEP
+        n, count = len(html), len(old_marks)
         stream = HtmlStream._of(self, inject or None)
         stream._fresh = False
         parts: list[bytes] = []
@@ -251,7 +251,7 @@ class HtmlRewriter:
                 target = old_marks[at][0] + offset
                 while pos < target:
                     pos, done = self._step(
-                        stream, html, pos, min(pos + step, target), done, parts, marks
+                        stream, html, pos, _step_end(html, pos, target), done, parts, marks
                     )
                 if stream._nested is None and stream._state() == old_marks[at][2]:
                     met = True
@@ -260,7 +260,7 @@ class HtmlRewriter:
             if not met:
                 break
         while pos < n:
-            pos, done = self._step(stream, html, pos, min(pos + step, n), done, parts, marks)
+            pos, done = self._step(stream, html, pos, _step_end(html, pos, n), done, parts, marks)
         parts.append(stream.close())
         out = b"".join(parts)
         last_pages.put(slot, html, out, marks)
@@ -426,6 +426,18 @@ class HtmlRewriter:
 
 def _mark_in(mark: _memo.Mark) -> int:
     return mark[0]
+
+
+def _step_end(html: bytes, pos: int, limit: int) -> int:
+    """Where a step from ``pos`` ends: just after the first ``>`` a step on, so that a
+    mark seldom falls inside a tag, and a page that differs in one value meets the last
+    page's state again at the very next mark."""
+    step = _memo.DELTA_STEP
+    want = pos + step
+    if want >= limit:
+        return limit
+    close = html.find(b">", want, min(limit, want + step))
+    return close + 1 if close >= 0 else want
 
 
 def _same_start(a: bytes, b: bytes) -> int:
