@@ -349,3 +349,27 @@ def test_undeclared_cookie_warned_once_per_engine(
     assert kept == [not strict] * 4
     assert len(warned) == 2  # once by each engine
     assert ("blocked (strict mode)" if strict else "let through") in warned[0]
+
+
+def test_accept_all_reads_no_cookie_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A visitor who accepted everything has nothing stale to expire: the Cookie header
+    isn't parsed for names, though it names `_ga`. A refusal's is, and `_ga` expires."""
+    engine = Engine(CONFIG)
+    accepted, refused = TOKENS[0], TOKENS[2]
+    parsed: list[str] = []
+    parse = engine_module.parse_cookie_header
+
+    def counting(header: str) -> dict[str, str]:
+        parsed.append(header)
+        return parse(header)
+
+    monkeypatch.setattr(engine_module, "parse_cookie_header", counting)
+    headers = [("Content-Type", "text/plain")]
+    ctx = engine.for_request("GET", "x.test", f"_ga=GA1.1.1.2; consentkit={accepted}")
+    out, _ = ctx.response_headers(200, headers)
+    assert parsed == []
+    assert not any(name == "Set-Cookie" for name, _ in out)
+    ctx = engine.for_request("GET", "x.test", f"_ga=GA1.1.1.2; consentkit={refused}")
+    out, _ = ctx.response_headers(200, headers)
+    assert len(parsed) == 1
+    assert any(name == "Set-Cookie" and value.startswith("_ga=;") for name, value in out)

@@ -151,20 +151,11 @@ class Engine:
                         self._crawlers.clear()
                     self._crawlers[user_agent] = crawler_or_none
             crawler = crawler_or_none
-        names: Sequence[str] = ()
         token = None
-        if cookie_header:
-            trackers = self._trackers
-            if trackers is None or _mentions(cookie_header, trackers):
-                # It may hold a tracker cookie to expire: parse the header once, for
-                # both the names and the token.
-                cookies = parse_cookie_header(cookie_header)
-                names = list(cookies)
-                token = cookies.get(self.config.cookie_name)
-            elif not crawler:
-                token = get_cookie(cookie_header, self.config.cookie_name)
+        if cookie_header and not crawler:
+            token = get_cookie(cookie_header, self.config.cookie_name)
         consent = None
-        if token is not None and not crawler:
+        if token is not None:
             consent = self.config.signer.read(token, self.catalogue)
             if consent is None:
                 logger.debug("consent cookie present but not valid: treated as no consent")
@@ -172,6 +163,13 @@ class Engine:
             gate, choice = self._no_consent, self._no_choice
         else:
             gate, choice = self._gate(consent)
+        names: Sequence[str] = ()
+        if cookie_header and choice.denies_cookies:
+            trackers = self._trackers
+            if trackers is None or _mentions(cookie_header, trackers):
+                # It may hold a tracker cookie to expire: only now is the header parsed
+                # (a visitor who accepted everything has none, whatever the header says).
+                names = list(parse_cookie_header(cookie_header))
         return RequestContext(
             self,
             method.upper(),
@@ -307,13 +305,21 @@ class _Choice:
     every visitor who made them.
     """
 
-    __slots__ = ("allowed_vendors", "gate", "rewriter", "verdicts")
+    __slots__ = ("allowed_vendors", "denies_cookies", "gate", "rewriter", "verdicts")
 
     def __init__(self, engine: Engine, gate: Gate) -> None:
         self.gate = gate
         self.allowed_vendors = gate.allowed_vendors
         self.rewriter = engine.rewriter(self.allowed_vendors)
         self.verdicts: dict[str, Verdict] = {}
+        # Whether any declared cookie is denied: when none is, nothing can be stale.
+        catalogue = engine.catalogue
+        self.denies_cookies = not all(
+            (rule.vendor is None or gate.allows_vendor(rule.vendor))
+            and all(map(gate.allows_purpose, catalogue.purposes_of(rule)))
+            for rule in catalogue.cookies
+            if rule.storage == "cookie" and rule.name not in engine.own_cookies
+        )
 
     def verdict(self, name: str) -> Verdict:
         verdict = self.verdicts.get(name)
