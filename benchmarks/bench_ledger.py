@@ -47,6 +47,7 @@ CATALOGUE = Catalogue.from_file(ROOT / "examples" / "plus-que-pro" / "catalogue.
 KEY = "bench-ledger-key-0123456789abcdef"
 NOTICE = Notice.of({"catalogue": {"texts": {"notice": "Nous utilisons des cookies."}}})
 APPENDS = 300
+APPEND_ROUNDS = 5
 PG_APPENDS = 800
 PG_ROUNDS = 7
 VERIFY_RECORDS = 20_000
@@ -79,20 +80,7 @@ def _verdict(ok: bool) -> str:
 
 def append_sqlite(folder: Path) -> None:
     ledger = Ledger.open(f"sqlite:///{folder / 'append.db'}", key=KEY)
-    entries = _entries(ledger, APPENDS)
-
-    def ledger_loop() -> None:
-        for entry in entries:
-            ledger.append(entry)
-
-    ours = _rate(APPENDS, ledger_loop)
-    # The same rows, as the ledger stored them, into a bare table with the same pragmas.
-    rows = ledger._store._read
-    with rows() as conn:
-        stored = conn.execute(
-            "SELECT seq, body, chain_hash, subject, at, action FROM records"
-        ).fetchall()
-    ledger.close()
+    rounds = [_entries(ledger, APPENDS // APPEND_ROUNDS) for _ in range(APPEND_ROUNDS)]
     bare_db = sqlite3.connect(folder / "bare.db", isolation_level=None)
     bare_db.execute("PRAGMA journal_mode = WAL")
     bare_db.execute("PRAGMA synchronous = FULL")
@@ -100,20 +88,68 @@ def append_sqlite(folder: Path) -> None:
         "CREATE TABLE records (seq BIGINT PRIMARY KEY, body BLOB, chain_hash BLOB, "
         "subject TEXT, at TEXT, action TEXT)"
     )
-
-    def bare_loop() -> None:
-        for row in stored:
+    # The floor: the ledger's own statements on its own schema, without any Python work.
+    Ledger.open(f"sqlite:///{folder / 'floor.db'}", key=KEY).close()
+    floor_db = sqlite3.connect(folder / "floor.db", isolation_level=None)
+    floor_db.execute("PRAGMA journal_mode = WAL")
+    floor_db.execute("PRAGMA synchronous = FULL")
+    ours, bare, floor = [], [], []
+    # Interleaved rounds: each side grows its files in turn, and meets the same disk.
+    for entries in rounds:
+        start = time.perf_counter()
+        receipts = [ledger.append(entry) for entry in entries]
+        ours.append(len(entries) / (time.perf_counter() - start))
+        # The same rows, as the ledger stored them, into a bare table, same pragmas.
+        stored = [ledger.record(receipt.seq or 0) for receipt in receipts]
+        rows = [
+            (
+                r.seq,
+                r.body,
+                r.chain_hash,
+                r.fields.get("subject"),
+                r.fields["at"],
+                r.fields["action"],
+            )
+            for r in stored
+            if r is not None
+        ]
+        start = time.perf_counter()
+        for row in rows:
             bare_db.execute("BEGIN")
             bare_db.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", row)
             bare_db.execute("COMMIT")
-
-    bare = _rate(APPENDS, bare_loop)
+        bare.append(len(rows) / (time.perf_counter() - start))
+        start = time.perf_counter()
+        for row in rows:
+            floor_db.execute("BEGIN IMMEDIATE")
+            floor_db.execute("SELECT size, chain_hash FROM head WHERE id = 1").fetchone()
+            floor_db.execute(
+                "INSERT INTO records (seq, body, chain_hash, subject, at, action, spool_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                row,
+            )
+            floor_db.execute(
+                "UPDATE head SET size = ?, chain_hash = ? WHERE id = 1", row[:1] + row[2:3]
+            )
+            floor_db.execute("COMMIT")
+        floor.append(len(rows) / (time.perf_counter() - start))
+    ledger.close()
     bare_db.close()
-    ratio = ours / bare
-    print(f"append, SQLite, one record per transaction ({APPENDS} records, synchronous=FULL)")
-    print(f"  bare sqlite3 insert+commit  {bare:9.0f} /s   baseline")
-    print(f"  Ledger.append               {ours:9.0f} /s   {ratio:.2f}x")
+    floor_db.close()
+    ours_rate, bare_rate = statistics.median(ours), statistics.median(bare)
+    ratio = ours_rate / bare_rate
+    print(
+        f"append, SQLite, one record per transaction ({APPENDS} records in {APPEND_ROUNDS} "
+        "interleaved rounds, synchronous=FULL)"
+    )
+    print(f"  bare sqlite3 insert+commit  {bare_rate:9.0f} /s   baseline")
+    print(f"  Ledger.append               {ours_rate:9.0f} /s   {ratio:.2f}x")
     print(f"  target >= 0.7x: {_verdict(ratio >= 0.7)}")
+    floor_rate = statistics.median(floor)
+    print(
+        f"  floor: the ledger's statements alone (head read and moved, the record and its "
+        f"indexes): {floor_rate:.0f} /s, {floor_rate / bare_rate:.2f}x"
+    )
 
 
 def verify_sqlite(folder: Path) -> None:
