@@ -70,16 +70,27 @@ class Engine:
             for v in self.catalogue.vendors
             if v.url_patterns or v.inline_markers
         )
-        self._rewriters: dict[frozenset[str], HtmlRewriter] = {}
-        self._public: dict[str, dict[str, Any]] = {}
-        self._loaders: dict[tuple[Any, ...], bytes] = {}
-        self._languages: dict[str | None, str] = {}
-        # Per-request derivations that only depend on a consent's choices or on
-        # header strings, worked out once (see _Choice and for_request).
+        # What requests share, worked out once. Each cache here pays for itself on every
+        # request (``make bench``), and each is bounded: a full one is emptied, so keys
+        # that come from visitors can't grow it.
+        # - the per-choice objects, by (purposes, vendors) granted: a site sees a handful
+        #   of choices; each holds its gate's cookie verdicts, rewriter and loaders;
         self._choices: dict[tuple[frozenset[str], frozenset[str]], _Choice] = {}
+        # - by the identity of a Consent the signer gave back (a returning visitor's
+        #   token gives the very same object): its gate and choice, with no hashing;
         self._seen: dict[int, tuple[Consent, Gate, _Choice]] = {}
+        # - rewriters by the vendors allowed: choices that allow the same vendors share
+        #   one, and with it the pages it remembers (see consentkit.html._memo);
+        self._rewriters: dict[frozenset[str], HtmlRewriter] = {}
+        # - the banner's language by Accept-Language header, and the catalogue as the
+        #   banner shows it, by language;
+        self._languages: dict[str | None, str] = {}
+        self._public: dict[str, dict[str, Any]] = {}
+        # - user agents judged crawlers or not, and Content-Type values judged HTML or not.
         self._crawlers: dict[str, bool] = {}
         self._html_types: dict[str, bool] = {}
+        # The token signer remembers verified tokens, and the detector (consentkit.html)
+        # its plans and pages; each says why and how it is bounded where it is made.
         self.warned_compressed = False  # a compressed page was met, and said so
         # Undeclared cookie names already warned about: the warning is for the site's
         # developer, once per name; bounded, as the names come from the app.
@@ -266,25 +277,16 @@ class Engine:
     def loader(
         self, lang: str, consent: Consent | None, allowed: frozenset[str], nonce: str | None
     ) -> bytes:
-        """The banner's loader for a page; the same few variants serve most requests."""
-        key = (lang, consent.purposes if consent else None, allowed, nonce)
-        snippet = self._loaders.get(key)
-        if snippet is None:
-            snippet = loader(
-                mount_path=self.config.mount_path,
-                lang=lang,
-                show=consent is None,
-                allowed=allowed,
-                consent_mode=self.consent_mode(consent),
-                nonce=nonce,
-                tcf=self._tcf_page_config,
-            )
-            # Nonces differ per response: remember only what will come again.
-            if nonce is None:
-                if len(self._loaders) >= _REWRITER_CACHE:
-                    self._loaders.clear()
-                self._loaders[key] = snippet
-        return snippet
+        """The banner's loader for a page (the per-choice objects keep theirs)."""
+        return loader(
+            mount_path=self.config.mount_path,
+            lang=lang,
+            show=consent is None,
+            allowed=allowed,
+            consent_mode=self.consent_mode(consent),
+            nonce=nonce,
+            tcf=self._tcf_page_config,
+        )
 
     def consent_mode(self, consent: Consent | None) -> dict[str, Any] | None:
         """What the page's Consent Mode script and the banner need: state and mapping."""
@@ -301,17 +303,32 @@ class _Choice:
     """What every request with the same choices (or with none) shares, worked out once.
 
     A site sees few distinct choices: accept all, refuse all, a handful of custom
-    ones. Their allowed vendors, HTML rewriter and cookie verdicts are the same for
-    every visitor who made them.
+    ones. Their allowed vendors, cookie verdicts, HTML rewriter and banner loaders are
+    the same for every visitor who made them; a request's context is a view over one.
     """
 
-    __slots__ = ("allowed_vendors", "denies_cookies", "gate", "rewriter", "verdicts")
+    __slots__ = (
+        "allowed_vendors",
+        "consent",
+        "denies_cookies",
+        "engine",
+        "gate",
+        "loaders",
+        "rewriter",
+        "verdicts",
+    )
 
     def __init__(self, engine: Engine, gate: Gate) -> None:
+        self.engine = engine
         self.gate = gate
+        # The consent the choice was first made from: for the loader, which depends only
+        # on the purposes granted (equal in every consent sharing this choice).
+        self.consent = gate.consent
         self.allowed_vendors = gate.allowed_vendors
         self.rewriter = engine.rewriter(self.allowed_vendors)
+        # Cookie names judged (bounded like the engine's caches), loaders by language.
         self.verdicts: dict[str, Verdict] = {}
+        self.loaders: dict[str, bytes] = {}
         # Whether any declared cookie is denied: when none is, nothing can be stale.
         catalogue = engine.catalogue
         self.denies_cookies = not all(
@@ -329,6 +346,16 @@ class _Choice:
                 self.verdicts.clear()
             self.verdicts[name] = verdict
         return verdict
+
+    def loader(self, lang: str, nonce: str | None) -> bytes:
+        """The banner's loader in a language; a nonce makes it per response."""
+        if nonce is not None:
+            return self.engine.loader(lang, self.consent, self.allowed_vendors, nonce)
+        snippet = self.loaders.get(lang)
+        if snippet is None:
+            snippet = self.engine.loader(lang, self.consent, self.allowed_vendors, None)
+            self.loaders[lang] = snippet  # one per language the catalogue has
+        return snippet
 
 
 @dataclass(slots=True)
@@ -416,11 +443,8 @@ class RequestContext:
             return out, None
         snippet = None
         if engine.config.banner and not self.crawler:
-            snippet = engine.loader(
-                engine.language(self.accept_language),
-                self.consent,
-                choice.allowed_vendors,
-                csp_nonce(out) if csp else None,
+            snippet = choice.loader(
+                engine.language(self.accept_language), csp_nonce(out) if csp else None
             )
         rewriter = choice.rewriter
         path = self.path
