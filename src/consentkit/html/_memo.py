@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 __all__ = [
+    "DELTA_MIN",
     "DELTA_PAGE",
     "DELTA_STEP",
     "LAST_BYTES",
@@ -72,6 +73,8 @@ class PageMemo:
 #: below the stream's bounds on a tag and on a script's look-ahead, so that rewriting a
 #: page in steps gives the very bytes of rewriting it whole.
 DELTA_PAGE = 192 * 1024
+#: Smaller pages are rewritten whole when the last one had nothing to neutralise.
+DELTA_MIN = 8 * 1024
 #: How far apart the tokeniser's state is written down while a page is rewritten.
 DELTA_STEP = 256
 

@@ -189,6 +189,12 @@ class HtmlRewriter:
         last = last_pages.get(slot)
         if last is not None and html == last[0]:
             return last[1]
+        if last is not None and len(html) < _memo.DELTA_MIN and _inert(last, inject):
+            # A small page in which the last one had nothing to neutralise: whole, it is
+            # a search and a copy, cheaper than steps.
+            out = HtmlStream._of(self, inject or None)._finished(html)
+            last_pages.put(slot, html, out, [])
+            return out
         old, old_out, old_marks = last or (b"", b"", [])
         view = memoryview(old)
         n, count = len(html), len(old_marks)
@@ -426,6 +432,12 @@ class HtmlRewriter:
 
 def _mark_in(mark: _memo.Mark) -> int:
     return mark[0]
+
+
+def _inert(last: tuple[bytes, bytes, list[_memo.Mark]], inject: bytes) -> bool:
+    """Whether the last page came out as it went in but for the banner's loader: nothing
+    in it was neutralised (a guess about the next page, which costs only speed if wrong)."""
+    return len(last[1]) - len(last[0]) == len(inject)
 
 
 def _step_end(html: bytes, pos: int, limit: int) -> int:
