@@ -207,9 +207,28 @@ class HtmlRewriter:
         at = -1  # the stream is in the state of the last page's mark at (-1: its start)
         state: _State | None = None  # that state, when it still has to be restored
         while last is not None:
-            # Copy the longest run of steps from the mark ``at`` whose bytes are the same.
             old_pos, old_done = old_marks[at][:2] if at >= 0 else (0, 0)
-            low, high = at, count - 1
+            if n - pos == len(old) - old_pos and html.startswith(view[old_pos:], pos):
+                # The rest is the same as well: so is its output, to the end.
+                parts.append(old_out[old_done:])
+                if offset or done != old_done:
+                    moved = done - old_done
+                    marks += [(i + offset, o + moved, s) for i, o, s in old_marks[at + 1 :]]
+                else:
+                    marks += old_marks[at + 1 :]
+                out = b"".join(parts)
+                last_pages.put(slot, html, out, marks)
+                return out
+            # Copy the longest run of steps from the mark ``at`` whose bytes are the same:
+            # galloping, then halving (differences are near, and pages long).
+            low, high, probe = at, count, 1
+            while at + probe < count:
+                if html.startswith(view[old_pos : old_marks[at + probe][0]], pos):
+                    low, probe = at + probe, probe * 2
+                else:
+                    high = at + probe
+                    break
+            high -= 1
             while low < high:
                 mid = (low + high + 1) // 2
                 if html.startswith(view[old_pos : old_marks[mid][0]], pos):
@@ -224,24 +243,7 @@ class HtmlRewriter:
                     marks += [(i + offset, o + moved, s) for i, o, s in old_marks[at + 1 : low + 1]]
                 else:
                     marks += old_marks[at + 1 : low + 1]
-                pos, done, at, old_pos, old_done = (
-                    to_in + offset,
-                    to_out + moved,
-                    low,
-                    to_in,
-                    to_out,
-                )
-            if n - pos == len(old) - old_pos and html.startswith(view[old_pos:], pos):
-                # The rest is the same as well: so is its output, to the end.
-                parts.append(old_out[old_done:])
-                if offset or done != old_done:
-                    moved = done - old_done
-                    marks += [(i + offset, o + moved, s) for i, o, s in old_marks[at + 1 :]]
-                else:
-                    marks += old_marks[at + 1 :]
-                out = b"".join(parts)
-                last_pages.put(slot, html, out, marks)
-                return out
+                pos, done, at = to_in + offset, to_out + moved, low
             if state is not None:
                 stream._restore(state)
                 state = None
