@@ -7,8 +7,10 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +115,46 @@ def test_forked_child_writes_on_a_connection_of_its_own(ledger_url: str) -> None
     ledger.close()
     assert report.ok, report.problems
     assert report.size == 11
+
+
+def test_group_commit_fails_the_whole_batch_and_hands_on() -> None:
+    """Writers that arrive while a batch is written ride the next one; a batch whose
+    write fails fails every writer in it and no other, and the lead passes on: every
+    thread comes back, with a receipt or with the error."""
+    from consentkit.ledger._group import GroupCommit
+    from consentkit.ledger._records import Receipt
+
+    written: list[list[int]] = []
+
+    def write(entries: Any) -> list[Receipt]:
+        time.sleep(0.002)  # long enough for the other threads to queue up
+        ids = [id(e) for e in entries]
+        written.append(ids)
+        if bad_id in ids:
+            raise RuntimeError("disk full")
+        return [Receipt(i, "", "") for i in ids]
+
+    group = GroupCommit(write)
+    entries = [object() for _ in range(40)]
+    bad_id = id(entries[17])
+    results: dict[int, object] = {}
+
+    def work(entry: Any) -> None:
+        try:
+            results[id(entry)] = group.append(entry).seq
+        except RuntimeError as exc:
+            results[id(entry)] = exc
+
+    threads = [threading.Thread(target=work, args=(e,)) for e in entries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
+    failed = next(batch for batch in written if bad_id in batch)
+    assert len(written) < len(entries)  # batched
+    for entry in entries:
+        if id(entry) in failed:
+            assert isinstance(results[id(entry)], RuntimeError)
+        else:
+            assert results[id(entry)] == id(entry)
