@@ -291,9 +291,15 @@ class TestImports:
         assert found == []
 
 
-#: What neither ``import consentkit`` nor the pytest plugin may load. Not listed yet:
-#: consentkit.ledger, which endpoints.py imports at module level, ledger or not.
-NOT_LOADED = ("consentkit.tcf", "consentkit.report", "matplotlib", "psycopg", "html5lib")
+#: What neither ``import consentkit`` nor the pytest plugin may load.
+NOT_LOADED = (
+    "consentkit.tcf",
+    "consentkit.ledger",
+    "consentkit.report",
+    "matplotlib",
+    "psycopg",
+    "html5lib",
+)
 
 #: Serves a page and records a choice through both middlewares, without TCF.
 MIDDLEWARE_RUN = """
@@ -342,11 +348,13 @@ def test_import_loads_only_what_it_needs(module: str) -> None:
 
 
 def test_middleware_without_tcf_loads_no_tcf() -> None:
-    """Pages and choices through the WSGI and ASGI middlewares, TCF off, never load TCF."""
+    """Pages and choices through the WSGI and ASGI middlewares, TCF and ledger off, never
+    load TCF or the ledger."""
     out = subprocess.run(
         [sys.executable, "-c", MIDDLEWARE_RUN, str(EXAMPLE_CATALOGUE)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    assert [name for name in json.loads(out) if _within(name, "consentkit.tcf")] == []
+    loaded = json.loads(out)
+    assert [name for name in loaded if _within(name, ("consentkit.tcf", "consentkit.ledger"))] == []

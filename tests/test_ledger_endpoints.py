@@ -332,3 +332,11 @@ def _down(monkeypatch: pytest.MonkeyPatch, ledger: Ledger) -> None:
 
 def _fields(consent: Consent) -> dict[str, Any]:
     return {name: getattr(consent, name) for name in Consent.__dataclass_fields__}
+
+
+def test_json_sources_are_the_ledgers_but_form() -> None:
+    """The endpoints name the sources a JSON client may give without loading the ledger;
+    they are the ledger's, but for the plain HTML form's."""
+    from consentkit.ledger import SOURCES
+
+    assert tuple(s for s in SOURCES if s != "form") == endpoints_module._JSON_SOURCES

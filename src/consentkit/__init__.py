@@ -5,6 +5,8 @@ The public API is what ``__all__`` lists; everything else is private.
 
 from __future__ import annotations
 
+import typing
+
 from consentkit.asgi import ASGIConsentMiddleware as ASGIConsentMiddleware
 from consentkit.catalogue import Catalogue as Catalogue
 from consentkit.catalogue import CookieRule as CookieRule
@@ -32,9 +34,11 @@ from consentkit.exceptions import TCFEncodeError as TCFEncodeError
 from consentkit.exceptions import TCFError as TCFError
 from consentkit.exceptions import TokenError as TokenError
 from consentkit.gate import Gate as Gate
-from consentkit.ledger import Ledger as Ledger
 from consentkit.tokens import TokenSigner as TokenSigner
 from consentkit.wsgi import WSGIConsentMiddleware as WSGIConsentMiddleware
+
+if typing.TYPE_CHECKING:
+    from consentkit.ledger import Ledger as Ledger
 
 __version__ = "0.1.0.dev0"
 
@@ -70,3 +74,12 @@ __all__ = [
     "WSGIConsentMiddleware",
     "get_consent",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The ledger is loaded when a site uses one, not by ``import consentkit``.
+    if name == "Ledger":
+        from consentkit.ledger import Ledger
+
+        return Ledger
+    raise AttributeError(f"module 'consentkit' has no attribute {name!r}")
