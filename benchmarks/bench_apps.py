@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import io
 import os
 import secrets
 import statistics
@@ -29,6 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _drivers import asgi_loop_call, wsgi_call  # noqa: E402
 
 from consentkit import Catalogue, Consent, ConsentConfig  # noqa: E402
 
@@ -110,78 +111,13 @@ def csrf_value() -> str:
     return FIXED[0] if FIXED else secrets.token_urlsafe(32)
 
 
-def _environ(cookie: str) -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/bench",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_COOKIE": cookie,
-        "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36",
-        "HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.7",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-    }
-
-
-def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-    assert status.startswith("200"), status  # a benchmark of error pages is no use
-    return None
-
-
-def wsgi_call(app: Any, cookie: str) -> bytes:
-    result = app(_environ(cookie), _start_response)
-    try:
-        return b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+def _wsgi_call(app: Any, cookie: str) -> bytes:
+    return wsgi_call(app, cookie, "/bench")
 
 
 def _asgi_call(loop: asyncio.AbstractEventLoop) -> Call:
-    def call(app: Any, cookie: str) -> bytes:
-        body: list[bytes] = []
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "path": "/bench",
-            "raw_path": b"/bench",
-            "root_path": "",
-            "query_string": b"",
-            "scheme": "http",
-            "server": ("127.0.0.1", 8000),
-            "client": ("127.0.0.1", 50000),
-            "headers": [
-                (b"host", b"127.0.0.1"),
-                (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0"),
-                (b"accept-language", b"fr-FR,fr;q=0.9,en;q=0.7"),
-                (b"cookie", cookie.encode("latin-1")),
-            ],
-        }
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b""}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body":
-                body.append(message.get("body", b""))
-
-        loop.run_until_complete(app(scope, receive, send))
-        return b"".join(body)
-
-    return call
+    call = asgi_loop_call(loop)
+    return lambda app, cookie: call(app, cookie, "/bench")
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -205,7 +141,7 @@ def flask_apps() -> tuple[Call, Any, Any]:
         return flask.render_template(template, csrf=csrf_value())
 
     app.add_url_rule("/bench", view_func=bench)
-    return wsgi_call, app.extensions["consentkit"].middleware.app, app
+    return _wsgi_call, app.extensions["consentkit"].middleware.app, app
 
 
 def fastapi_apps(loop: asyncio.AbstractEventLoop) -> tuple[Call, Any, Any]:
@@ -250,7 +186,7 @@ def django_apps() -> tuple[Call, Any, Any]:
     settings.MIDDLEWARE = [m for m in middleware if not m.startswith("consentkit.")]
     bare = WSGIHandler()
     settings.MIDDLEWARE = middleware
-    return wsgi_call, bare, wrapped
+    return _wsgi_call, bare, wrapped
 
 
 def cookies() -> dict[str, str]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -38,6 +37,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+
+from _drivers import free_port  # noqa: E402
 
 from consentkit import Catalogue, Consent  # noqa: E402
 from consentkit.ledger import Entry, Ledger, Notice, Receipt  # noqa: E402
@@ -348,16 +349,10 @@ if bare:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _post_latencies(folder: Path, ledger_url: str, bare_commit: str = "") -> list[float]:
     import httpx
 
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BENCH_LEDGER": ledger_url,

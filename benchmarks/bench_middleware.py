@@ -12,9 +12,6 @@ driven by wrk when it is installed, wrapped/bare.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import io
 import os
 import re
 import shutil
@@ -22,10 +19,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _drivers import asgi_call, free_port, wsgi_call
 from _timing import per_call_ns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,12 +47,6 @@ STATIC_CONFIG = ConsentConfig(
 
 #: At most this many µs added per request on the static page.
 ADDED_TARGET_US = 10.0
-#: What a current browser sends along: the middleware reads both.
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-ACCEPT_LANGUAGE = "fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7"
 #: The body of the ~2 KB page the framework apps serve: the demo's gtag.js snippet,
 #: then text. ``{token}`` is a per-request token in the cold variant, fixed otherwise.
 PAGE_2K = (
@@ -72,99 +64,6 @@ PAGE_2K = (
     "</footer>\n</body>\n</html>\n"
 )
 FIXED_TOKEN = "A" * 22  # as long as secrets.token_urlsafe(16)
-
-
-def _environ(cookie: str, path: str = "/") -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "HTTP_COOKIE": cookie,
-        "HTTP_USER_AGENT": USER_AGENT,
-        "HTTP_ACCEPT_LANGUAGE": ACCEPT_LANGUAGE,
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-    }
-
-
-def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-    return None
-
-
-def wsgi_call(app: Any, cookie: str, path: str = "/") -> bytes:
-    result = app(_environ(cookie, path), _start_response)
-    try:
-        return b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-
-
-def _scope(cookie: str, path: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"user-agent", USER_AGENT.encode()),
-            (b"accept-language", ACCEPT_LANGUAGE.encode()),
-            (b"cookie", cookie.encode("latin-1")),
-        ],
-    }
-
-
-def _asgi_caller(run: Callable[[Coroutine[Any, Any, None]], object]) -> Callable[..., bytes]:
-    """An ASGI driver that collects the body; ``run`` takes the app's coroutine to its end."""
-
-    def call(app: Any, cookie: str, path: str = "/") -> bytes:
-        body: list[bytes] = []
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b""}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body":
-                body.append(message.get("body", b""))
-
-        run(app(_scope(cookie, path), receive, send))
-        return b"".join(body)
-
-    return call
-
-
-def _by_hand(coroutine: Coroutine[Any, Any, None]) -> None:
-    # An app that never really awaits finishes on its first step: an event loop per
-    # call would dwarf both sides.
-    with contextlib.suppress(StopIteration):
-        coroutine.send(None)
-
-
-asgi_call = _asgi_caller(_by_hand)
-
-
-def _asgi_loop_call(loop: asyncio.AbstractEventLoop) -> Callable[..., bytes]:
-    """An ASGI driver on one event loop, for apps that really await (FastAPI does)."""
-    return _asgi_caller(loop.run_until_complete)
 
 
 def _static_apps() -> dict[str, tuple[Callable[..., bytes], Any, Any]]:
@@ -219,12 +118,6 @@ def in_process() -> None:
                 f"{wrapped_ns / 1000:6.2f} µs  added {added:5.2f} µs  "
                 f"(target <= {ADDED_TARGET_US:.0f} µs: {verdict})"
             )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _serve(argv: list[str], port: int) -> subprocess.Popen[bytes]:
@@ -297,7 +190,7 @@ def over_loopback() -> None:
                 rates: dict[str, list[float]] = {"bare": [], "wrapped": []}
                 for _ in range(2):  # interleaved rounds
                     for variant in rates:
-                        port = _free_port()
+                        port = free_port()
                         where = str(port) if name == "FastAPI" else f"127.0.0.1:{port}"
                         app = f"bench_served:{name.lower()}_{variant}"
                         process = _serve([sys.executable, *prefix, where, app], port)
