@@ -12,9 +12,10 @@ figure and timed apart.
 Small pages are timed per request, in microseconds: a 1.3 KB page with Google's gtag.js
 snippet (four tags to rewrite when denied) and a 1.5 KB page with no vendor at all, both
 through ``rewrite()`` and through a stream fed the page in one chunk (what the middleware
-does): the same page again (from the page memo), and pages that differ on every call,
-which no memo helps. A rewriter remembers its decisions on tags, so the first page a new
-rewriter sees costs more; that is timed too.
+does): the same page again (one comparison with the last page of its name, or from the
+page memo for a stream's first chunk), and pages that differ on every call (rewritten
+against the last one, only around what differs). A rewriter remembers its decisions on
+tags, so the first page a new rewriter sees costs more; that is timed too.
 
 Run with ``.venv/bin/python benchmarks/bench_html.py``.
 """
@@ -344,9 +345,9 @@ def per_request(detector: VendorDetector) -> None:
         "allowed": lambda vendor: True,
     }
     print(f"\nper request, microseconds ({CALLS} calls per sample, median of {SAMPLES})")
-    print("  again: rewrite() of the same page, answered from the page memo (a page object")
-    print("    the app makes anew adds its hash, about 0.3 µs per KB)")
-    print("  differing: rewrite() of a page that differs on every call (a token at its end)")
+    print("  again: rewrite() of the same page, answered after one comparison with the last")
+    print("  differing: rewrite() of a page that differs on every call (a token at its end),")
+    print("    rewritten against the last one")
     print("  feed+close: the same differing pages, streamed in one chunk")
     print(f"{'':26} {'again':>6} {'differing':>10} {'feed+close':>11} {'new rewriter':>13}  target")
     for page_label, page in (("gtag.js page", GA_PAGE), ("plain page", PLAIN_PAGE)):

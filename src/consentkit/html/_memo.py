@@ -1,4 +1,5 @@
-"""Pages rewritten lately, and what they became."""
+"""Pages rewritten lately, and what they became: whole pages by name against the last
+one (:class:`LastPages`), the first chunks of streams by their bytes (:class:`PageMemo`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ __all__ = [
     "PageMemo",
 ]
 
-# Pages remembered per detector (whole bodies, and streams' first chunks): each at most
+# Streams' first chunks remembered per detector: each at most
 # MEMO_PAGE bytes, all of them (in and out) at most MEMO_BYTES, and only once a page has
 # been seen twice (of the last _DOORKEEPER seen), so pages that differ on every request
 # don't evict the others.
@@ -33,9 +34,10 @@ Key = tuple[int, bytes, bytes]
 class PageMemo:
     """Sites serve the same page to every visitor without a session, over and over; a
     rewrite is a pure function of the rewriter, the banner snippet and the bytes, so it is
-    done once. Hashing a body costs a tenth of rewriting it, and that is all a body seen
-    once costs. Whole bodies are remembered with their output; the first chunks of streams
-    with what the stream passed on and the state it was left in, as more chunks may follow.
+    done once. Hashing a chunk costs a tenth of rewriting it, and that is all a chunk seen
+    once costs. The first chunk of a stream is remembered with what the stream passed on
+    and the state it was left in, as more chunks may follow. (Whole bodies, which have a
+    name, are compared with the last of that name instead: :class:`LastPages`.)
     """
 
     __slots__ = ("_lock", "_pages", "_seen", "_size")
@@ -49,7 +51,7 @@ class PageMemo:
     def get(self, key: Key) -> tuple[bytes, Any, int] | None:
         return self._pages.get(key)
 
-    def put(self, key: Key, out: bytes, state: Any = None, held: bytes = b"") -> None:
+    def put(self, key: Key, out: bytes, state: Any, held: bytes) -> None:
         digest = hash(key)
         if digest not in self._seen:
             if len(self._seen) >= _DOORKEEPER:
