@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from consentkit._lazy import LazySlots, defer
-from consentkit.catalogue import Catalogue, Storage
+from consentkit.catalogue import Catalogue, CookieRule, Storage
 from consentkit.exceptions import ChoiceError
 
 __all__ = ["Action", "Consent"]
@@ -55,11 +55,20 @@ def cookie_verdict(
     rule = catalogue.rule_for(name, storage)
     if rule is None:
         return "undeclared"
-    if (rule.vendor is None or allows_vendor(rule.vendor)) and all(
+    return "allow" if rule_allowed(catalogue, rule, allows_vendor, allows_purpose) else "deny"
+
+
+def rule_allowed(
+    catalogue: Catalogue,
+    rule: CookieRule,
+    allows_vendor: Callable[[str], bool],
+    allows_purpose: Callable[[str], bool],
+) -> bool:
+    """Whether the cookies a declared rule matches may be set: :func:`cookie_verdict`'s
+    rule, for a rule rather than a name."""
+    return (rule.vendor is None or allows_vendor(rule.vendor)) and all(
         map(allows_purpose, catalogue.purposes_of(rule))
-    ):
-        return "allow"
-    return "deny"
+    )
 
 
 @dataclass(frozen=True, slots=True)

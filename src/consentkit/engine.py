@@ -21,7 +21,7 @@ from consentkit.banner import (
 )
 from consentkit.catalogue import Catalogue, CookieRule
 from consentkit.config import ConsentConfig
-from consentkit.consent import Consent
+from consentkit.consent import Consent, rule_allowed
 from consentkit.cookies import get_cookie, parse_cookie_header
 from consentkit.exceptions import ConfigurationError
 from consentkit.gate import Gate, Verdict
@@ -332,8 +332,7 @@ class _Choice:
         # Whether any declared cookie is denied: when none is, nothing can be stale.
         catalogue = engine.catalogue
         self.denies_cookies = not all(
-            (rule.vendor is None or gate.allows_vendor(rule.vendor))
-            and all(map(gate.allows_purpose, catalogue.purposes_of(rule)))
+            rule_allowed(catalogue, rule, gate.allows_vendor, gate.allows_purpose)
             for rule in catalogue.cookies
             if rule.storage == "cookie" and rule.name not in engine.own_cookies
         )
