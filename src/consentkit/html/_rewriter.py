@@ -211,11 +211,7 @@ class HtmlRewriter:
             if n - pos == len(old) - old_pos and html.startswith(view[old_pos:], pos):
                 # The rest is the same as well: so is its output, to the end.
                 parts.append(old_out[old_done:])
-                if offset or done != old_done:
-                    moved = done - old_done
-                    marks += [(i + offset, o + moved, s) for i, o, s in old_marks[at + 1 :]]
-                else:
-                    marks += old_marks[at + 1 :]
+                marks += _moved(old_marks[at + 1 :], offset, done - old_done)
                 out = b"".join(parts)
                 last_pages.put(slot, html, out, marks)
                 return out
@@ -239,10 +235,7 @@ class HtmlRewriter:
                 to_in, to_out, state = old_marks[low]
                 parts.append(old_out[old_done:to_out])
                 moved = done - old_done
-                if offset or moved:
-                    marks += [(i + offset, o + moved, s) for i, o, s in old_marks[at + 1 : low + 1]]
-                else:
-                    marks += old_marks[at + 1 : low + 1]
+                marks += _moved(old_marks[at + 1 : low + 1], offset, moved)
                 pos, done, at = to_in + offset, to_out + moved, low
             if state is not None:
                 stream._restore(state)
@@ -434,6 +427,14 @@ class HtmlRewriter:
 
 def _mark_in(mark: _memo.Mark) -> int:
     return mark[0]
+
+
+def _moved(marks: list[_memo.Mark], offset: int, moved: int) -> list[_memo.Mark]:
+    """The last page's marks where they fall in this one: ``offset`` bytes in, ``moved``
+    bytes out further (the same tuples when neither moved)."""
+    if not (offset or moved):
+        return marks
+    return [(i + offset, o + moved, state) for i, o, state in marks]
 
 
 def _inert(last: tuple[bytes, bytes, list[_memo.Mark]], inject: bytes) -> bool:
