@@ -207,6 +207,7 @@ def append_postgres() -> None:
         f"median of {PG_ROUNDS} interleaved rounds, chains verified)"
     )
     print(f"  one transaction per record  {single:9.0f} /s   baseline")
+    print("    (8 ledgers, as 8 processes: each finds the head moved by another and locks it)")
     print(f"  group commit                {grouped:9.0f} /s   {ratio:.2f}x")
     spread = sorted(g / s for g, s in zip(rates[True], rates[False], strict=True))
     print(f"  round by round: {spread[0]:.2f}x to {spread[-1]:.2f}x")

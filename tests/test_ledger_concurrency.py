@@ -17,7 +17,7 @@ import pytest
 from consentkit import Catalogue, LedgerError
 from consentkit.ledger import Ledger
 from tests.helpers import EXAMPLE_CATALOGUE, ROOT
-from tests.ledger_support import KEY, decision
+from tests.ledger_support import KEY, OTHER_NOTICE, decision
 
 
 def _worker(url: str, count: int) -> subprocess.Popen[str]:
@@ -97,7 +97,8 @@ def test_forked_child_writes_on_a_connection_of_its_own(ledger_url: str) -> None
     the child never writes on the connection its parent holds, and the chain stays one."""
     catalogue = Catalogue.from_file(EXAMPLE_CATALOGUE)
     ledger = Ledger.open(ledger_url, key=KEY)
-    ledger.append(decision(ledger, catalogue)[1])  # the parent's connections are open
+    for _ in range(3):  # the parent's connections are open, and it has written alone
+        ledger.append(decision(ledger, catalogue)[1])
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which exits here
         code = 1
@@ -114,7 +115,48 @@ def test_forked_child_writes_on_a_connection_of_its_own(ledger_url: str) -> None
     report = ledger.verify()
     ledger.close()
     assert report.ok, report.problems
-    assert report.size == 11
+    assert report.size == 13
+
+
+def test_lone_postgres_writer_skips_the_lock_until_another_writes(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that finds the head where it left it appends in one statement; when
+    another writer moves the head, that statement adds nothing and the lock is taken."""
+    catalogue = Catalogue.from_file(EXAMPLE_CATALOGUE)
+    mine = Ledger.open(postgres_url, key=KEY, personal=["user_agent", "ip"])
+    other = Ledger.open(postgres_url, key=KEY)
+    store: Any = mine._store
+    tried: list[bool] = []
+    insert_if_head = store._insert_if_head
+
+    def spy(*args: Any) -> bool:
+        tried.append(insert_if_head(*args))
+        return tried[-1]
+
+    monkeypatch.setattr(store, "_insert_if_head", spy)
+    receipts = [mine.append(decision(mine, catalogue)[1]) for _ in range(4)]
+    assert tried == [True, True]  # from the third: the second found the head as it was left
+    receipts.append(other.append(decision(other, catalogue)[1]))
+    receipts.append(mine.append(decision(mine, catalogue)[1]))
+    assert tried == [True, True, False]  # the head had moved: nothing added, lock taken
+    receipts += [mine.append(decision(mine, catalogue)[1]) for _ in range(2)]
+    assert tried == [True, True, False, True]
+    # Entries that need a statement first take the lock, alone or not.
+    receipts.append(mine.append(decision(mine, catalogue, notice=OTHER_NOTICE)[1]))
+    personal: dict[str, str | None] = {"user_agent": "Firefox", "ip": "203.0.113.0/24"}
+    receipts.append(mine.append(decision(mine, catalogue, personal=personal)[1]))
+    assert tried == [True, True, False, True]
+    assert mine.notice(OTHER_NOTICE.digest) == OTHER_NOTICE.body
+    assert [r.seq for r in receipts] == list(range(1, 11))
+    report = other.verify()
+    assert report.ok, report.problems
+    records = [other.record(seq) for seq in range(1, 11)]
+    assert [r.chain_hash.hex() if r else None for r in records] == [r.chain_hash for r in receipts]
+    assert records[-1] is not None
+    assert records[-1].fields["sealed"]  # the personal one, sealed under a new key
+    mine.close()
+    other.close()
 
 
 def test_group_commit_fails_the_whole_batch_and_hands_on() -> None:

@@ -5,6 +5,8 @@ For sites on many app servers. Each append transaction starts with
 process and server into one chain, and the commit (``synchronous_commit`` as the
 server has it, ``on`` by default) comes before any receipt. Reads use the
 ``REPEATABLE READ`` isolation level so ``verify`` sees one snapshot.
+
+A process that is the chain's only writer skips the lock: see :meth:`PostgresStore.write`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from consentkit.exceptions import ConfigurationError, LedgerError, LedgerUnavailable
+from consentkit.ledger._records import Entry, Receipt
 from consentkit.ledger._store import COLUMNS, Store
 
 __all__ = ["PostgresStore"]
@@ -28,6 +31,15 @@ except ImportError:  # pragma: no cover - depends on the extra being installed
     psycopg = None  # type: ignore[assignment]
 
 _ROW = "(%s, %s, %s, %s, %s, %s, %s)"
+#: Moves the head only from where this process left it, and adds the rows only if it
+#: moved: one statement, committed on its own, instead of four round trips.
+_IF_HEAD = (
+    "WITH moved AS (UPDATE head SET size = %s, chain_hash = %s "
+    "WHERE id = 1 AND size = %s AND chain_hash = %s RETURNING 1), "
+    "added AS (INSERT INTO records ({columns}) "
+    "SELECT * FROM (VALUES {values}) AS batch WHERE EXISTS (SELECT FROM moved)) "
+    "SELECT count(*) FROM moved"
+)
 
 #: How long a connection attempt may take before the ledger counts as down.
 CONNECT_TIMEOUT_S = 5
@@ -49,9 +61,13 @@ class PostgresStore(Store):
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._all: list[Any] = []
-        self._write_lock = threading.Lock()
+        # Reentrant: :meth:`write` holds it around :meth:`_write`, which takes it too.
+        self._write_lock = threading.RLock()
         # (the process that opened it, the connection): a forked child opens its own.
         self._writer: tuple[int, Any] = (0, None)
+        # Where this process's last write left the head; ``None`` when unknown (at first,
+        # after an error).
+        self._left: _Left | None = None
         with self._errors("open"):
             conn = self._connect()
             with conn.transaction():
@@ -89,16 +105,62 @@ class PostgresStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
+        with self._write_lock, self._errors("write"), self._writer_conn().transaction():
+            yield self._writer[1]
+
+    def _writer_conn(self) -> Any:
         # Writes take turns on the head's row lock anyway: they share one connection, so
         # whichever thread leads a batch finds a warm server process with its statements
         # prepared, instead of waking the connection it last used.
-        with self._write_lock, self._errors("write"):
-            pid, conn = self._writer
-            if conn is None or conn.closed or conn.broken or pid != os.getpid():
-                conn = self._open()
-                self._writer = (os.getpid(), conn)
-            with conn.transaction():
-                yield conn
+        pid, conn = self._writer
+        if conn is None or conn.closed or conn.broken or pid != os.getpid():
+            conn = self._open()
+            self._writer = (os.getpid(), conn)
+        return conn
+
+    def write(self, entries: Sequence[Entry], now: datetime) -> list[Receipt]:
+        """Append in one transaction, locking the head; or, while this process is the
+        only writer, in one statement that moves the head only from where it left it.
+
+        Each round trip inside the locked transaction delays every writer: four of them
+        (begin, lock, insert, commit) cost a batch about as much as its commit does.
+        A process that found the head where it had left it, twice running, writes alone
+        (one app server, or a quiet site) and tries the single statement. If another
+        writer moved the head meanwhile, that statement changes nothing, and the batch
+        takes the lock as usual; so do batches that need another statement first.
+        """
+        pid = os.getpid()
+        with self._write_lock:
+            left, self._left = self._left, None  # unknown until this write ends well
+            if left is not None and left.pid != pid:  # a forked child
+                left = None
+            if left and left.alone and entries and all(map(self.needs_no_statement, entries)):
+                receipts, rows, head = self.chain_entries(None, entries, left.head, now, [])
+                if self._insert_if_head(rows, left.head, head):
+                    self._left = _Left(pid, head, alone=True)
+                    return receipts
+            notices: list[str] = []
+            with self._write() as conn:
+                size, prev = conn.execute(self.lock_head).fetchone()
+                start = (size, bytes(prev))
+                receipts, rows, head = self.chain_entries(conn, entries, start, now, notices)
+                if rows:
+                    self._insert(conn, rows, *head)
+            self.notices_seen.update(notices)
+            self._left = _Left(pid, head, alone=left is not None and left.head == start)
+            return receipts
+
+    def _insert_if_head(
+        self, rows: list[tuple[Any, ...]], start: tuple[int, bytes], head: tuple[int, bytes]
+    ) -> bool:
+        """Whether the head was at ``start``, and now is at ``head`` with ``rows`` added:
+        both or neither, committed before this returns (the connection autocommits)."""
+        sql = _IF_HEAD.format(columns=COLUMNS, values=", ".join([_ROW] * len(rows)))
+        with self._errors("write"):
+            moved = self._writer_conn().execute(
+                sql, [*head, *start, *itertools.chain.from_iterable(rows)]
+            )
+            return bool(moved.fetchone()[0])
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
@@ -140,6 +202,16 @@ class PostgresStore(Store):
         for conn in conns:
             conn.close()
         self._local = threading.local()
+
+
+class _Left(NamedTuple):
+    """Where a process's write left the head."""
+
+    pid: int
+    head: tuple[int, bytes]
+    #: Whether the head was where this process's write before had left it: nobody else
+    #: wrote between the two.
+    alone: bool
 
 
 def _redacted(url: str) -> str:

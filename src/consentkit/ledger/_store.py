@@ -70,7 +70,7 @@ class Store(abc.ABC):
 
     def __init__(self) -> None:
         # Notices already in the table: each is stored once, most requests skip the insert.
-        self._notices_seen: set[str] = set()
+        self.notices_seen: set[str] = set()
 
     # -- what a backend provides --------------------------------------------------
 
@@ -185,16 +185,29 @@ class Store(abc.ABC):
         """Append entries in one transaction; the receipts are valid once it returns."""
         notices: list[str] = []
         with self._write() as conn:
-            receipts = self._append(conn, entries, now, notices)
-        self._notices_seen.update(notices)
+            size, prev = conn.execute(self.lock_head).fetchone()
+            receipts, rows, head = self.chain_entries(
+                conn, entries, (size, bytes(prev)), now, notices
+            )
+            if rows:
+                self._insert(conn, rows, *head)
+        self.notices_seen.update(notices)
         return receipts
 
-    def _append(
-        self, conn: Any, entries: Sequence[Entry], now: datetime, notices: list[str]
-    ) -> list[Receipt]:
+    def chain_entries(
+        self,
+        conn: Any,
+        entries: Sequence[Entry],
+        head: tuple[int, bytes],
+        now: datetime,
+        notices: list[str],
+    ) -> tuple[list[Receipt], list[tuple[Any, ...]], tuple[int, bytes]]:
+        """The receipts and rows of ``entries`` chained after ``head``, and the new head.
+
+        ``conn`` runs the statements an entry may need first (see :meth:`needs_no_statement`).
+        """
         q = self._sql
-        size, prev = conn.execute(self.lock_head).fetchone()
-        prev = bytes(prev)
+        size, prev = head
         at = iso_micro(now)
         receipts: list[Receipt] = []
         rows = []
@@ -218,7 +231,7 @@ class Store(abc.ABC):
             body = canonical_with(entry.encoded, extra)
             prev = chain_hash(prev, leaf_hash(body))
             notice = entry.notice
-            if notice.digest not in self._notices_seen and notice.digest not in notices:
+            if notice.digest not in self.notices_seen and notice.digest not in notices:
                 conn.execute(
                     q("INSERT INTO notices (digest, body) VALUES (?, ?) ON CONFLICT DO NOTHING"),
                     (notice.digest, notice.body),
@@ -226,9 +239,16 @@ class Store(abc.ABC):
                 notices.append(notice.digest)
             rows.append((size, body, prev, subject, at, entry.fields["action"], entry.spool_id))
             receipts.append(Receipt(size, prev.hex(), at))
-        if rows:
-            self._insert(conn, rows, size, prev)
-        return receipts
+        return receipts, rows, (size, prev)
+
+    def needs_no_statement(self, entry: Entry) -> bool:
+        """Whether :meth:`chain_entries` runs no statement for ``entry``: no spool replay to
+        look up, no subject key to fetch, no new notice to store."""
+        return (
+            entry.spool_id is None
+            and (entry.personal is None or entry.subject is None)
+            and entry.notice.digest in self.notices_seen
+        )
 
     def _insert(self, conn: Any, rows: list[tuple[Any, ...]], size: int, head: bytes) -> None:
         """Insert the records' rows and move the head past them."""
