@@ -32,6 +32,7 @@ from consentkit.ledger._canonical import (
     chain_hash,
     encoded_items,
     from_canonical,
+    iso_micro,
     leaf_hash,
 )
 from consentkit.ledger._checkpoint import Checkpoint, key_id
@@ -73,6 +74,15 @@ class TestCanonical:
         """A record's fields encoded once, then joined by the few known at writing, give
         the bytes of the whole record encoded at once."""
         assert canonical_with(encoded_items(fields), extra) == canonical({**fields, **extra})
+
+    @given(moment=st.datetimes(timezones=st.timezones()))
+    def test_time_of_writing_is_utc_to_the_microsecond(self, moment: datetime) -> None:
+        """Whatever the zone it comes in: the same instant, in UTC, in a fixed width
+        (four-digit year, every digit of the microseconds) ending in Z."""
+        text = iso_micro(moment)
+        assert len(text) == len("2026-12-04T07:09:51.000000Z")
+        assert text.endswith("Z")
+        assert datetime.fromisoformat(text) == moment.astimezone(UTC)
 
     def test_compact_sorted_utf8(self) -> None:
         """Sorted keys, no spaces, UTF-8 (not \\u escapes)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,10 +53,10 @@ def encoded_items(fields: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((key, _member(key, value)) for key, value in fields.items()))
 
 
-def canonical_with(items: Sequence[tuple[str, str]], extra: Mapping[str, Any]) -> bytes:
+def canonical_with(items: Sequence[tuple[str, str]], extra: dict[str, Any]) -> bytes:
     """The very bytes of ``canonical({**fields, **extra})``, ``items`` being the
     :func:`encoded_items` of ``fields``."""
-    _check(dict(extra))
+    _check(extra)
     merged = [item for item in items if item[0] not in extra]
     merged += [(key, _member(key, value)) for key, value in extra.items()]
     merged.sort()
@@ -66,10 +66,25 @@ def canonical_with(items: Sequence[tuple[str, str]], extra: Mapping[str, Any]) -
 # One encoder for every value: ``json.dumps`` with options builds a new one per call,
 # which cost more than the encoding itself under the chain's lock.
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# The encoder's own string escaping (C), for the scalars a record's writer adds under
+# the lock: a call to the whole encoder costs several times more.
+_string: Callable[[str], str] = json.encoder.encode_basestring
+_SCALARS: dict[Any, str] = {None: "null", True: "true", False: "false"}
 
 
 def _member(key: str, value: Any) -> str:
-    return _dumps(key) + ":" + _dumps(value)
+    return _string(key) + ":" + _value(value)
+
+
+def _value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None or kind is bool:
+        return _SCALARS[value]
+    return _dumps(value)
 
 
 def from_canonical(data: bytes) -> Any:
@@ -87,7 +102,8 @@ def chain_hash(previous: bytes, leaf: bytes) -> bytes:
 
 def iso_micro(moment: datetime) -> str:
     """UTC, to the microsecond: the server's time of writing a record."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: the same text, in a quarter of the time, under the lock.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def iso_second(moment: datetime) -> str:
