@@ -121,6 +121,28 @@ class TestExampleProject:
         assert GTAG_INERT in body
         assert not response.has_header("Content-Length")
 
+    def test_only_changed_headers_are_touched(self) -> None:
+        """The view's headers stay where they were; the engine's changes are made in place:
+        Vary gains Cookie, Content-Length is the rewritten body's."""
+        from django.test import RequestFactory
+
+        def view(request: HttpRequest) -> HttpResponse:
+            page = f"<!doctype html><html><head>{GTAG_LIVE}</head><body>Bonjour</body></html>"
+            response = HttpResponse(page, content_type="text/html; charset=utf-8")
+            response["Vary"] = "Accept-Encoding"
+            response["X-Frame-Options"] = "DENY"
+            response["Content-Length"] = str(len(page))
+            return response
+
+        response = ConsentMiddleware(view)(RequestFactory().get("/"))
+        assert GTAG_INERT in response.content.decode()
+        assert list(response.items()) == [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Vary", "Accept-Encoding, Cookie"),
+            ("X-Frame-Options", "DENY"),
+            ("Content-Length", str(len(response.content))),
+        ]
+
 
 class TestMiddlewareOrder:
     def test_gzip_client_still_gets_ga_neutralised(self, client: Client) -> None:

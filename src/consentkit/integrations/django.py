@@ -242,17 +242,18 @@ def _replace_headers(
     new: Iterable[tuple[str, str]],
 ) -> None:
     """Make ``response``'s headers and cookies exactly ``new``, which the engine made from
-    ``old``: the headers as they are; only what changed is rebuilt."""
-    plain = [(name, value) for name, value in new if name.lower() != "set-cookie"]
+    ``old``: only the headers and cookies that changed are touched (most often, the
+    engine only drops a ``Content-Length`` that the rewritten body replaces)."""
+    plain = _by_name(new)
+    if plain != _by_name(old):
+        headers = response.headers
+        for name in list(headers):
+            if name.lower() not in plain:
+                del headers[name]
+        for name, value in plain.values():
+            if headers.get(name) != value:
+                headers[name] = value
     set_cookies = [value for name, value in new if name.lower() == "set-cookie"]
-    if plain != [(name, value) for name, value in old if name.lower() != "set-cookie"]:
-        for name in list(response.headers):
-            del response.headers[name]
-        for name, value in plain:
-            if name in response.headers:  # Django keeps one value per name: join them
-                response.headers[name] = f"{response.headers[name]}, {value}"
-            else:
-                response.headers[name] = value
     if set_cookies == [value for name, value in old if name.lower() == "set-cookie"]:
         return
     cookies: SimpleCookie = SimpleCookie()
@@ -266,6 +267,22 @@ def _replace_headers(
             slot += "\0"
         dict.__setitem__(cookies, slot, morsel)
     response.cookies = cookies
+
+
+def _by_name(headers: Iterable[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Headers but ``Set-Cookie`` as Django keeps them: one value per name, whatever its
+    case (several are joined), under the lower-cased name."""
+    kept: dict[str, tuple[str, str]] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key == "set-cookie":
+            continue
+        if key in kept:
+            first, joined = kept[key]
+            kept[key] = (first, f"{joined}, {value}")
+        else:
+            kept[key] = (name, value)
+    return kept
 
 
 def _rewrite_body(response: HttpResponseBase, stream: BodyStream) -> None:
