@@ -196,11 +196,11 @@ class HtmlRewriter:
             last_pages.put(slot, html, out, [])
             return out
         old, old_out, old_marks = last or (b"", b"", [])
-        view = memoryview(old)
+        view, out_view = memoryview(old), memoryview(old_out)  # copied once, by the join
         n, count = len(html), len(old_marks)
         stream = HtmlStream._of(self, inject or None)
         stream._fresh = False
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         marks: list[_memo.Mark] = []
         pos = done = 0  # bytes in and out so far
         offset = 0  # where the last page's bytes are in this one: at old + offset
@@ -210,7 +210,7 @@ class HtmlRewriter:
             old_pos, old_done = old_marks[at][:2] if at >= 0 else (0, 0)
             if n - pos == len(old) - old_pos and html.startswith(view[old_pos:], pos):
                 # The rest is the same as well: so is its output, to the end.
-                parts.append(old_out[old_done:])
+                parts.append(out_view[old_done:])
                 marks += _moved(old_marks[at + 1 :], offset, done - old_done)
                 out = b"".join(parts)
                 last_pages.put(slot, html, out, marks)
@@ -233,7 +233,7 @@ class HtmlRewriter:
                     high = mid - 1
             if low > at:
                 to_in, to_out, state = old_marks[low]
-                parts.append(old_out[old_done:to_out])
+                parts.append(out_view[old_done:to_out])
                 moved = done - old_done
                 marks += _moved(old_marks[at + 1 : low + 1], offset, moved)
                 pos, done, at = to_in + offset, to_out + moved, low
@@ -274,7 +274,7 @@ class HtmlRewriter:
         pos: int,
         end: int,
         done: int,
-        parts: list[bytes],
+        parts: list[bytes | memoryview],
         marks: list[_memo.Mark],
     ) -> tuple[int, int]:
         """Feed ``html[pos:end]``; mark the state reached when a later page may resume
