@@ -53,6 +53,7 @@ REWRITERS = (DENY, ALLOW, allowing("google-recaptcha"))
 
 
 MEMO_PAGE = consentkit.html._memo.MEMO_PAGE
+INJECT = b"<script src=/_consentkit/banner.js></script>"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -907,6 +908,17 @@ class TestHtmlRewriterProperties:
             streamed, whole = feed_in_pieces(rewriter, html, cuts), rewriter.rewrite(html)
             assume(streamed.count(b"&lt;") == whole.count(b"&lt;"))
             assert streamed == whole
+
+    @given(html=any_page, rewriter=rewriters)
+    @example(html=PLAIN_PAGE, rewriter=DENY)
+    @example(html=PAGE, rewriter=ALLOW)
+    def test_one_run_is_the_steps(self, html: bytes, rewriter: HtmlRewriter) -> None:
+        """A page too long to rewrite in steps goes in one run that ends the body, which
+        passes on unread what nothing can change once the banner is placed: the very
+        bytes of the steps."""
+        steps = rewriter.rewrite(html, INJECT)
+        with mock.patch.object(consentkit.html._memo, "DELTA_PAGE", -1):
+            assert rewriter.rewrite(html, INJECT) == steps
 
     @given(html=any_page, cuts=st.lists(st.integers(min_value=0), max_size=4), rewriter=rewriters)
     def test_fast_path_is_exact(self, html: bytes, cuts: list[int], rewriter: HtmlRewriter) -> None:

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from consentkit.html import MAX_SCRIPT_LOOKAHEAD
+from consentkit.html import MAX_SCRIPT_LOOKAHEAD, _memo
 from tests.html_judge import denied_by, readings_diverge, would_load
 from tests.test_html import ALLOW, DENY, GA_MARK
 
@@ -112,6 +112,20 @@ class TestNestedDocumentBase:
             False,
             True,
         )
+
+    def test_base_on_a_denied_host_in_a_long_page(self) -> None:
+        """Past a <base> on a denied host, every relative URL loads from there: the rest
+        of a page too long for steps is read, though no host is named in it again."""
+        page = (
+            b"<!doctype html><html><head><base href='https://www.google-analytics.com/'>"
+            b"<script src='/analytics.js'></script></head><body>"
+            + b"<p>Un artisan pr\xc3\xa8s de chez vous.</p>\n" * 6000
+            + b"<img src='collect'></body></html>"
+        )
+        assert len(page) > _memo.DELTA_PAGE
+        rewritten = DENY.rewrite(page)
+
+        assert (loads_ga(page), loads_ga(rewritten)) == (True, False)
 
     @pytest.mark.parametrize("href", ["javascript:void(0)", "data:text/html,x"])
     def test_base_of_a_scheme_the_standard_ignores(self, href: str) -> None:

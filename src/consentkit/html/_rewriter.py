@@ -674,12 +674,24 @@ class HtmlStream:
         openers = (OPENERS if probing else ALL_TAGS).search
         n, nhits = len(buf), len(hits)
         pos, cand, h, probe_from, exact_until = 0, -1, 0, 0, -1
+        # At the end of a body, once the banner is placed, the rest is passed on as it is
+        # when nothing in it can change: the test above, made on what is left.
+        quiet = final and probing
         while pos < n:
             if self._mode != DATA:
                 pos, stop = self._content(buf, low, pos, final, out)
                 if stop:
                     break
                 continue
+            if quiet and pos > exact_until and not (self._pending or self._stack or self._open):
+                while h < nhits and hits[h] < pos:
+                    h += 1
+                if h == nhits:
+                    if not self._may_judge(buf, low, final, pos):
+                        emit(buf[pos:])
+                        pos = n
+                        break
+                    quiet = False  # a script ahead may be judged on its body
             if pos <= exact_until or self._stack or self._pending or self._open:  # exactly
                 m = HOLD_START.search(buf, pos)
                 s = m.start() if m else n
@@ -748,16 +760,17 @@ class HtmlStream:
         if self._doc:
             out.append(self._inject)
 
-    def _may_judge(self, buf: bytes, low: bytes, final: bool) -> bool:
-        """Whether a script in ``buf`` could be neutralised for its body.
+    def _may_judge(self, buf: bytes, low: bytes, final: bool, start: int = 0) -> bool:
+        """Whether a script in ``buf[start:]`` could be neutralised for its body.
 
         Before the end, a script's body may go on in the next chunk.
         """
-        if not self._plan.markers or b"<script" not in low:
+        if not self._plan.markers or low.find(b"<script", start) < 0:
             return False
-        if not final or len(buf) > MAX_SCRIPT_LOOKAHEAD:
+        if not final or len(buf) - start > MAX_SCRIPT_LOOKAHEAD:
             return True
-        return self._inline_vendors(buf, 0, len(buf), b"<svg" in low, False) != ()
+        foreign = low.find(b"<svg", start) >= 0
+        return self._inline_vendors(buf, start, len(buf), foreign, False) != ()
 
     def _content(
         self, buf: bytes, low: bytes, pos: int, final: bool, out: list[bytes]
