@@ -139,14 +139,7 @@ class PostgresStore(Store):
                 if self._insert_if_head(rows, left.head, head):
                     self._left = _Left(pid, head, alone=True)
                     return receipts
-            notices: list[str] = []
-            with self._write() as conn:
-                size, prev = conn.execute(self.lock_head).fetchone()
-                start = (size, bytes(prev))
-                receipts, rows, head = self.chain_entries(conn, entries, start, now, notices)
-                if rows:
-                    self._insert(conn, rows, *head)
-            self.notices_seen.update(notices)
+            receipts, start, head = self.write_locked(entries, now)
             self._left = _Left(pid, head, alone=left is not None and left.head == start)
             return receipts
 

@@ -183,16 +183,22 @@ class Store(abc.ABC):
 
     def write(self, entries: Sequence[Entry], now: datetime) -> list[Receipt]:
         """Append entries in one transaction; the receipts are valid once it returns."""
+        return self.write_locked(entries, now)[0]
+
+    def write_locked(
+        self, entries: Sequence[Entry], now: datetime
+    ) -> tuple[list[Receipt], tuple[int, bytes], tuple[int, bytes]]:
+        """:meth:`write`, in a transaction that holds the head from the start; also gives
+        where the head was found, and where it was left."""
         notices: list[str] = []
         with self._write() as conn:
             size, prev = conn.execute(self.lock_head).fetchone()
-            receipts, rows, head = self.chain_entries(
-                conn, entries, (size, bytes(prev)), now, notices
-            )
+            start = (size, bytes(prev))
+            receipts, rows, head = self.chain_entries(conn, entries, start, now, notices)
             if rows:
                 self._insert(conn, rows, *head)
         self.notices_seen.update(notices)
-        return receipts
+        return receipts, start, head
 
     def chain_entries(
         self,
