@@ -13,8 +13,9 @@ Targets (issue 11):
 - a consent POST under gunicorn, SQLite ledger on vs off: median latency ratio <= 1.3.
 
 Where a target is out of reach, the floor that stops it is printed beside it: one
-durable commit per POST, and for PostgreSQL the cycle of writers that each wait for
-their receipt before sending the next record.
+durable commit per POST, the ledger's own statements for SQLite. For PostgreSQL, the
+ceiling is printed: the cycle of writers that each wait for their receipt before
+sending the next record.
 
 PostgreSQL figures need Debian's server binaries (a throwaway cluster is started).
 """
@@ -213,9 +214,9 @@ def append_postgres() -> None:
     print(f"  round by round: {spread[0]:.2f}x to {spread[-1]:.2f}x")
     print(f"  target >= 5x: {_verdict(ratio >= 5)}")
     # Each writer has one record in flight: a batch can't start before the last one's
-    # writers have their receipts and come back. The floor is that cycle.
+    # writers have their receipts and come back. The ceiling is that cycle.
     print(
-        f"  floor: a batch of {writers} commits in {batch_s * 1000:.2f} ms, and {writers} threads"
+        f"  ceiling: a batch of {writers} commits in {batch_s * 1000:.2f} ms, and {writers} threads"
     )
     print(f"    hand over to the next in {handoff_s * 1000:.2f} ms (a no-op write): at most")
     print(
