@@ -134,7 +134,12 @@ class PostgresStore(Store):
             left, self._left = self._left, None  # unknown until this write ends well
             if left is not None and left.pid != pid:  # a forked child
                 left = None
-            if left and left.alone and entries and all(map(self.needs_no_statement, entries)):
+            if (
+                left is not None
+                and left.alone
+                and entries
+                and all(map(self.needs_no_statement, entries))
+            ):
                 receipts, rows, head = self.chain_entries(None, entries, left.head, now, [])
                 if self._insert_if_head(rows, left.head, head):
                     self._left = _Left(pid, head, alone=True)
